@@ -1,0 +1,3 @@
+from terminus_mcp.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""The model seam: given the conversation and the one tool, return the model's reply.
+
+Every backend (an OpenAI-compatible endpoint, the in-process vLLM engine, the no-model direct
+mode, the scripted test double) implements :class:`ModelBackend`. Replies are typed; tool calls
+that could not be parsed keep their raw text and an error, so the loop can ask for a correction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class ToolCall(BaseModel):
+    """One tool call the model asked for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    arguments: dict[str, Any] | None
+    """Parsed arguments; ``None`` when they could not be parsed (see ``error``)."""
+    raw: str = ""
+    """The raw arguments or markup as the model wrote them."""
+    error: str | None = None
+    """Why the call could not be parsed, for the correction message."""
+
+
+class ChatMessage(BaseModel):
+    """One message of the subagent's conversation, in OpenAI chat shape."""
+
+    role: Role
+    content: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+class ToolSpec(BaseModel):
+    """A function tool offered to the model (OpenAI ``tools`` entry)."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    def openai_schema(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+class ModelReply(BaseModel):
+    """What the model answered on one turn."""
+
+    content: str = ""
+    """Text of the reply with ``<think>`` blocks and tool-call markup removed."""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str | None = None
+
+
+@runtime_checkable
+class ModelBackend(Protocol):
+    """A source of subagent replies."""
+
+    @property
+    def name(self) -> str:
+        """Short label for results and logs, for example ``openai:Qwen/Qwen3-4B-Instruct-2507``."""
+        ...
+
+    @property
+    def uses_model(self) -> bool:
+        """False for the direct mode, whose answers are written by rules, not a model."""
+        ...
+
+    @property
+    def context_window(self) -> int:
+        """Tokens of prompt plus reply the backend accepts."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in this backend's tokenizer (an estimate where none is at hand)."""
+        ...
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSpec],
+        *,
+        temperature: float,
+        max_tokens: int,
+    ) -> ModelReply:
+        """One model turn.
+
+        Raises:
+            EndpointUnavailable: the backend cannot answer (after its own retries).
+            ModelNotFound: the endpoint does not serve the configured model.
+            ModelError: any other failure that ends the turn.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the backend holds (engines, connections). Idempotent."""
+        ...
