@@ -11,14 +11,20 @@ environment later.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from terminus_mcp.errors import ConfigError
 
@@ -33,7 +39,7 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 def default_config_path() -> Path:
-    """Where the TOML file is looked for when neither ``--config`` nor ``TERMINUS_CONFIG`` is set."""
+    """The TOML file read when neither ``--config`` nor ``TERMINUS_CONFIG`` is set."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "terminus-mcp" / "config.toml"
 
@@ -67,19 +73,24 @@ class Settings(BaseSettings):
 
     # --- sandbox -------------------------------------------------------------------------
     docker_host: str | None = None
-    """Docker engine address (for example ``unix:///var/run/docker.sock``); empty: ``DOCKER_HOST`` or the default socket."""
+    """Docker engine address (for example ``unix:///var/run/docker.sock``); empty: ``DOCKER_HOST``
+    or the default socket."""
 
     sandbox_image: str = DEFAULT_IMAGE
-    """Image that sandbox containers run. Any image with bash or sh works; the default is built by ``terminus-mcp sandbox build``."""
+    """Image that sandbox containers run. Any image with bash or sh works; the default is built by
+    ``terminus-mcp sandbox build``."""
 
     runtime: Runtime = "auto"
-    """Container runtime: ``runsc`` (gVisor), ``runc``, or ``auto`` (gVisor when the engine has it, else runc)."""
+    """Container runtime: ``runsc`` (gVisor), ``runc``, or ``auto`` (gVisor when the engine has it,
+    else runc)."""
 
     sandbox_user: str = "auto"
-    """User the sandbox runs commands as, ``UID:GID``; ``auto``: the workspace owner, or 1000:1000 when the owner is root. Never root."""
+    """User the sandbox runs commands as, ``UID:GID``; ``auto``: the workspace owner, or 1000:1000
+    when the owner is root. Never root."""
 
-    allowed_roots: list[Path] = Field(default_factory=_default_roots)
-    """Folders a workdir must resolve inside (symlinks followed). Default: your home folder and the folder the process started in."""
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(default_factory=_default_roots)
+    """Folders a workdir must resolve inside (symlinks followed). Default: your home folder and the
+    folder the process started in."""
 
     network: bool = False
     """Give new sandboxes a network. Off by default: the container has only a loopback interface."""
@@ -88,7 +99,8 @@ class Settings(BaseSettings):
     """Mount the workspace read-only in the sandbox."""
 
     protect_git: bool = True
-    """Re-mount the workspace's ``.git`` read-only, so the sandbox cannot plant hooks or config the host runs later."""
+    """Re-mount the workspace's ``.git`` read-only, so the sandbox cannot plant hooks or config the
+    host runs later."""
 
     memory_limit_mb: int = Field(2048, ge=64)
     """Memory limit of a sandbox container in MiB (swap is disabled)."""
@@ -115,14 +127,16 @@ class Settings(BaseSettings):
     """Upper bound on any single command's timeout, in seconds; larger requests are clamped."""
 
     output_capture_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024)
-    """Bytes of a command's output kept (a head and a tail); the middle beyond this is dropped and counted."""
+    """Bytes of a command's output kept (a head and a tail); the middle beyond this is dropped and
+    counted."""
 
     output_kill_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
     """A command whose output passes this many bytes is killed as a flood."""
 
     # --- model and loop ------------------------------------------------------------------
     backend: Backend = "auto"
-    """Model backend: ``openai`` (any OpenAI-compatible endpoint), ``vllm`` (in-process engine), ``direct`` (no model), or ``auto`` (openai when ``base_url`` is set, else direct)."""
+    """Model backend: ``openai`` (any OpenAI-compatible endpoint), ``vllm`` (in-process engine),
+    ``direct`` (no model), or ``auto`` (openai when ``base_url`` is set, else direct)."""
 
     model: str = DEFAULT_MODEL
     """Model name at the endpoint, or a local path or hub id for the in-process vLLM engine."""
@@ -189,15 +203,19 @@ class Settings(BaseSettings):
     """Finished task results kept at most; the oldest go first."""
 
     max_result_chars: int = Field(40000, ge=1000)
-    """Largest text a tool result may carry (about 10k tokens); raw output stays behind ``read_task_log``."""
+    """Largest text a tool result may carry (about 10k tokens); raw output stays behind
+    ``read_task_log``."""
 
     cancel_on_disconnect: bool = True
-    """Cancel a client's running tasks when it disconnects (else they finish and wait for collection)."""
+    """Cancel a client's running tasks when it disconnects (else they finish and wait for
+    collection)."""
 
     @field_validator("allowed_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: Any) -> Any:
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [part for part in value.split(os.pathsep) if part]
         return value
 
@@ -319,15 +337,15 @@ def load_settings(
     file_values: dict[str, Any] = {}
     if path is not None:
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist", fix="create it or drop --config")
+            raise ConfigError(
+                f"config file {path} does not exist", fix="create it or drop --config"
+            )
         file_values = _read_toml(path)
     elif default_config_path().is_file():
         path = default_config_path()
         file_values = _read_toml(path)
 
-    env_names = {
-        key[len(ENV_PREFIX) :].lower() for key in os.environ if key.startswith(ENV_PREFIX)
-    }
+    env_names = {key[len(ENV_PREFIX) :].lower() for key in os.environ if key.startswith(ENV_PREFIX)}
     # File values enter as init kwargs, so drop those the environment overrides; CLI wins over both.
     init = {k: v for k, v in file_values.items() if k not in env_names}
     init.update({k: v for k, v in (cli or {}).items() if v is not None})
