@@ -1,0 +1,359 @@
+"""The task registry: delegated tasks that outlive the tool call that started them.
+
+MCP clients cut tool calls off (Claude Desktop and Copilot CLI at about 60 s), so a task runs in
+the registry's own task group, not in the calling request. A call waits up to ``wait_seconds``
+and then answers "running" with the task id; ``get_task_result`` collects the result later,
+and finished results stay for ``result_ttl_s`` (at most ``max_kept_results`` of them).
+
+The registry also enforces the limits: at most ``max_concurrent`` tasks run at once, at most
+``max_queued`` wait for a slot (past that :class:`~terminus_mcp.errors.Busy` says when to retry),
+and tasks on the same ``session_id`` run one after another, in submission order.
+
+The seam is :data:`TaskRunner` (in production ``TerminusService.run_task``). Cancelling a task
+cancels the runner's scope; a runner that returns a partial ``cancelled`` result under
+cancellation keeps it, otherwise the registry builds one from the events it saw.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from functools import partial
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import TracebackType
+from typing import Self
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectSendStream
+
+from terminus_mcp.agent.result import CommandRecord, TaskResult, TaskStatus, Timings
+from terminus_mcp.errors import Busy, TaskNotFound, TerminusError
+from terminus_mcp.service import EventCallback, EventKind, TaskEvent, TaskRequest
+
+logger = logging.getLogger(__name__)
+
+TaskRunner = Callable[[TaskRequest, EventCallback], Awaitable[TaskResult]]
+"""Runs one task to its end, reporting progress through the callback (sync, on the loop)."""
+
+_DEFAULT_DURATION_S = 30.0
+"""Assumed task duration for the busy hint until some tasks have finished."""
+
+
+class TaskPhase(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+def new_correlation_id() -> str:
+    """A short id that ties an error message the agent sees to the traceback in the log."""
+    return secrets.token_hex(4)
+
+
+@dataclass(eq=False)
+class TrackedTask:
+    """One task the registry knows about, from submission until its result expires."""
+
+    id: str
+    request: TaskRequest
+    submitted_at: float
+    phase: TaskPhase = TaskPhase.QUEUED
+    started_at: float | None = None
+    finished_at: float | None = None
+    events: list[TaskEvent] = field(default_factory=list)
+    result: TaskResult | None = None
+    error: TerminusError | None = None
+    """A refusal raised by the runner (bad workdir, backend not configured): shown to the caller."""
+    cancel_requested: bool = False
+    done: anyio.Event = field(default_factory=anyio.Event)
+    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    listeners: set[MemoryObjectSendStream[TaskEvent]] = field(default_factory=set)
+
+    @property
+    def last_message(self) -> str:
+        return self.events[-1].message if self.events else ""
+
+
+class TaskRegistry:
+    """Runs tasks in the background under concurrency, queue and per-session limits.
+
+    Use as an async context manager: leaving it cancels every task still running and waits
+    for the runners' (shielded) cleanup.
+    """
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        *,
+        max_concurrent: int,
+        max_queued: int,
+        result_ttl_s: float,
+        max_kept_results: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._runner = runner
+        self._max_concurrent = max_concurrent
+        self._max_queued = max_queued
+        self._result_ttl_s = result_ttl_s
+        self._max_kept = max_kept_results
+        self._clock = clock
+        self._slots = anyio.Semaphore(max_concurrent)
+        self._session_locks: dict[str, anyio.Lock] = {}
+        self._tasks: OrderedDict[str, TrackedTask] = OrderedDict()
+        self._recent_durations: list[float] = []
+        self._group: TaskGroup | None = None
+
+    async def __aenter__(self) -> Self:
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._group is not None
+        for task in self._tasks.values():
+            if task.phase is not TaskPhase.DONE:
+                task.cancel_requested = True
+                task.scope.cancel()
+        self._group.cancel_scope.cancel()
+        try:
+            return await self._group.__aexit__(exc_type, exc, tb)
+        finally:
+            self._group = None
+
+    # --- queries --------------------------------------------------------------------------
+
+    @property
+    def running(self) -> int:
+        return sum(1 for t in self._tasks.values() if t.phase is TaskPhase.RUNNING)
+
+    @property
+    def queued(self) -> int:
+        return sum(1 for t in self._tasks.values() if t.phase is TaskPhase.QUEUED)
+
+    def get(self, task_id: str) -> TrackedTask:
+        """The task with this id.
+
+        Raises:
+            TaskNotFound: no task has this id, or its result expired.
+        """
+        self._expire()
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise TaskNotFound(
+                f"no task has id {task_id!r}",
+                why=(
+                    "it never existed, or it finished more than "
+                    f"{self._result_ttl_s:.0f} s ago and its result was dropped"
+                ),
+                fix="use the task_id from a run_terminal_task answer, or run the task again",
+            )
+        return task
+
+    def active(self) -> list[TrackedTask]:
+        return [t for t in self._tasks.values() if t.phase is not TaskPhase.DONE]
+
+    # --- submission -----------------------------------------------------------------------
+
+    def submit(self, request: TaskRequest) -> TrackedTask:
+        """Start (or queue) a task and return at once.
+
+        Raises:
+            Busy: every slot is taken and the queue is full.
+        """
+        if self._group is None:
+            raise RuntimeError("TaskRegistry is not entered")
+        self._expire()
+        if self.running >= self._max_concurrent and self.queued >= self._max_queued:
+            retry = self._retry_after_s()
+            raise Busy(
+                f"busy, retry in {retry:.0f} s",
+                retry_after_s=retry,
+                why=(
+                    f"{self.running} tasks are running and {self.queued} are queued "
+                    f"(limits: {self._max_concurrent} running, {self._max_queued} queued)"
+                ),
+                fix=(
+                    f"call again in about {retry:.0f} s, or raise max_concurrent_tasks / "
+                    "max_queued_tasks in the server's settings"
+                ),
+            )
+        task = TrackedTask(
+            id="t-" + secrets.token_hex(6), request=request, submitted_at=self._clock()
+        )
+        self._tasks[task.id] = task
+        self._group.start_soon(self._run, task, name=f"terminus task {task.id}")
+        return task
+
+    def _retry_after_s(self) -> float:
+        recent = self._recent_durations[-20:]
+        typical = sorted(recent)[len(recent) // 2] if recent else _DEFAULT_DURATION_S
+        waves = math.ceil((self.queued + 1) / self._max_concurrent)
+        return float(max(5.0, math.ceil(typical * waves)))
+
+    @asynccontextmanager
+    async def _session_turn(self, session_id: str | None) -> AsyncIterator[None]:
+        if session_id is None:
+            yield
+            return
+        lock = self._session_locks.setdefault(session_id, anyio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and lock.statistics().tasks_waiting == 0:
+                self._session_locks.pop(session_id, None)
+
+    async def _run(self, task: TrackedTask) -> None:
+        try:
+            with task.scope:
+                async with self._session_turn(task.request.session_id), self._slots:
+                    task.phase = TaskPhase.RUNNING
+                    task.started_at = self._clock()
+                    task.result = await self._runner(
+                        task.request, lambda e: self._on_event(task, e)
+                    )
+        except TerminusError as exc:
+            task.error = exc
+        except Exception:
+            ref = new_correlation_id()
+            logger.exception("task %s failed with an internal error [ref %s]", task.id, ref)
+            task.result = self._fallback_result(
+                task,
+                TaskStatus.FAILED,
+                error=f"internal error in terminus-mcp [ref {ref}]; the server log has details",
+            )
+        finally:
+            if task.result is None and task.error is None:
+                # Cancelled before the runner returned anything: keep what the events show.
+                task.result = self._fallback_result(task, TaskStatus.CANCELLED)
+            task.phase = TaskPhase.DONE
+            task.finished_at = self._clock()
+            if task.started_at is not None:
+                self._recent_durations.append(task.finished_at - task.started_at)
+                del self._recent_durations[:-50]
+            for stream in list(task.listeners):
+                stream.close()
+            task.listeners.clear()
+            task.done.set()
+
+    def _on_event(self, task: TrackedTask, event: TaskEvent) -> None:
+        task.events.append(event)
+        for stream in list(task.listeners):
+            try:
+                stream.send_nowait(event)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                task.listeners.discard(stream)
+
+    def _fallback_result(
+        self, task: TrackedTask, status: TaskStatus, *, error: str | None = None
+    ) -> TaskResult:
+        """A result built from the events seen, for a runner that raised or was cancelled."""
+        commands: list[CommandRecord] = []
+        for event in task.events:
+            if event.kind is EventKind.COMMAND_FINISHED and event.command is not None:
+                commands.append(
+                    CommandRecord(
+                        command=event.command,
+                        exit_code=event.exit_code,
+                        duration_s=0.0,
+                        output_chars=0,
+                        output_tokens=0,
+                    )
+                )
+        ran = f"{len(commands)} command(s) finished before that" if commands else "nothing ran"
+        if status is TaskStatus.CANCELLED:
+            answer = f"The task was cancelled; {ran}."
+        else:
+            answer = f"The task failed: {error}; {ran}."
+        now = self._clock()
+        start = task.started_at or task.submitted_at
+        return TaskResult(
+            status=status,
+            answer=answer,
+            commands=commands,
+            session_id=task.request.session_id,
+            error=error,
+            timings=Timings(started_at=start, finished_at=now, total_s=max(0.0, now - start)),
+        )
+
+    # --- waiting and cancelling -----------------------------------------------------------
+
+    async def wait(
+        self,
+        task_id: str,
+        timeout_s: float,
+        *,
+        on_event: Callable[[TaskEvent], Awaitable[None]] | None = None,
+    ) -> TrackedTask:
+        """Wait up to ``timeout_s`` for the task to finish; return it, finished or not.
+
+        ``on_event`` is awaited for each event that arrives while waiting (progress).
+
+        Raises:
+            TaskNotFound: no task has this id.
+        """
+        task = self.get(task_id)
+        if task.phase is TaskPhase.DONE:
+            return task
+        send, receive = anyio.create_memory_object_stream[TaskEvent](math.inf)
+        task.listeners.add(send)
+        try:
+            with anyio.move_on_after(timeout_s):
+                async with receive:
+                    async for event in receive:
+                        if on_event is not None:
+                            await on_event(event)
+                await task.done.wait()
+        finally:
+            task.listeners.discard(send)
+            send.close()
+        return task
+
+    async def cancel(self, task_id: str, *, grace_s: float = 30.0) -> TrackedTask:
+        """Cancel a task and wait (shielded, up to ``grace_s``) for its partial result.
+
+        Cancelling a finished task is a no-op that returns it.
+
+        Raises:
+            TaskNotFound: no task has this id.
+        """
+        task = self.get(task_id)
+        self.request_cancel(task)
+        with anyio.CancelScope(shield=True), anyio.move_on_after(grace_s):
+            await task.done.wait()
+        return task
+
+    def request_cancel(self, task: TrackedTask) -> None:
+        """Ask a task to stop without waiting for it (safe from a cancelled scope)."""
+        if task.phase is not TaskPhase.DONE:
+            task.cancel_requested = True
+            task.scope.cancel()
+
+    # --- retention ------------------------------------------------------------------------
+
+    def _expire(self) -> None:
+        now = self._clock()
+        finished = [t for t in self._tasks.values() if t.phase is TaskPhase.DONE]
+        drop = {
+            t.id
+            for t in finished
+            if t.finished_at is not None and now - t.finished_at > self._result_ttl_s
+        }
+        keep = [t for t in finished if t.id not in drop]
+        if len(keep) > self._max_kept:
+            keep.sort(key=lambda t: t.finished_at or 0.0)
+            drop.update(t.id for t in keep[: len(keep) - self._max_kept])
+        for task_id in drop:
+            del self._tasks[task_id]
