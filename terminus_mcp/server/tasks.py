@@ -20,12 +20,12 @@ import logging
 import math
 import secrets
 import time
-from functools import partial
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from types import TracebackType
 from typing import Self
 
@@ -221,9 +221,8 @@ class TaskRegistry:
                 async with self._session_turn(task.request.session_id), self._slots:
                     task.phase = TaskPhase.RUNNING
                     task.started_at = self._clock()
-                    task.result = await self._runner(
-                        task.request, lambda e: self._on_event(task, e)
-                    )
+                    on_event = partial(self._on_event, task)
+                    task.result = await self._runner(task.request, on_event)
         except TerminusError as exc:
             task.error = exc
         except Exception:
