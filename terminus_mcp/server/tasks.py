@@ -175,13 +175,13 @@ class TaskRegistry:
         if self._group is None:
             raise RuntimeError("TaskRegistry is not entered")
         self._expire()
-        if self.running >= self._max_concurrent and self.queued >= self._max_queued:
+        if len(self.active()) >= self._max_concurrent + self._max_queued:
             retry = self._retry_after_s()
             raise Busy(
                 f"busy, retry in {retry:.0f} s",
                 retry_after_s=retry,
                 why=(
-                    f"{self.running} tasks are running and {self.queued} are queued "
+                    f"{self.running} tasks are running and {self.queued} are waiting "
                     f"(limits: {self._max_concurrent} running, {self._max_queued} queued)"
                 ),
                 fix=(
@@ -199,8 +199,9 @@ class TaskRegistry:
     def _retry_after_s(self) -> float:
         recent = self._recent_durations[-20:]
         typical = sorted(recent)[len(recent) // 2] if recent else _DEFAULT_DURATION_S
-        waves = math.ceil((self.queued + 1) / self._max_concurrent)
-        return float(max(5.0, math.ceil(typical * waves)))
+        # A retry is accepted as soon as any one task ends; with staggered tasks that is about
+        # a typical duration divided by the number of slots.
+        return float(max(5.0, math.ceil(typical / self._max_concurrent)))
 
     @asynccontextmanager
     async def _session_turn(self, session_id: str | None) -> AsyncIterator[None]:
