@@ -86,7 +86,8 @@ async def test_same_session_runs_one_at_a_time_other_sessions_in_parallel() -> N
         b1 = reg.submit(request("b1", "b"))
         for task in (a1, a2, b1):
             await reg.wait(task.id, 5)
-    assert ("a1", "a2") not in runner.overlaps and ("a2", "a1") not in runner.overlaps
+    assert ("a1", "a2") not in runner.overlaps
+    assert ("a2", "a1") not in runner.overlaps
     assert any({"b1"} & set(pair) for pair in runner.overlaps)
 
 
@@ -104,7 +105,8 @@ async def test_wait_times_out_as_running_then_collects_with_progress() -> None:
         assert first.result is None
         done = await reg.wait(task.id, 5, on_event=on_event)
         assert done.phase is TaskPhase.DONE
-        assert done.result is not None and done.result.status is TaskStatus.COMPLETED
+        assert done.result is not None
+        assert done.result.status is TaskStatus.COMPLETED
     assert seen == ["exit 0"]
 
 
@@ -137,7 +139,8 @@ async def test_runner_partial_result_under_cancellation_is_kept() -> None:
         task = reg.submit(request("x"))
         await anyio.sleep(0.05)
         done = await reg.cancel(task.id)
-    assert done.result is not None and done.result.answer == "partial: 3 tests passed"
+    assert done.result is not None
+    assert done.result.answer == "partial: 3 tests passed"
 
 
 async def test_refusals_and_internal_errors_are_kept_apart() -> None:
@@ -146,14 +149,18 @@ async def test_refusals_and_internal_errors_are_kept_apart() -> None:
             raise WorkspaceError("workdir is gone", fix="pass another")
         raise KeyError("boom")
 
-    reg = TaskRegistry(refusing, max_concurrent=2, max_queued=2, result_ttl_s=60, max_kept_results=5)
+    reg = TaskRegistry(
+        refusing, max_concurrent=2, max_queued=2, result_ttl_s=60, max_kept_results=5
+    )
     async with reg:
         refused = await reg.wait(reg.submit(request("refuse")).id, 5)
         crashed = await reg.wait(reg.submit(request("crash")).id, 5)
     assert isinstance(refused.error, WorkspaceError)
     assert refused.result is None
-    assert crashed.result is not None and crashed.result.status is TaskStatus.FAILED
-    assert crashed.result.error is not None and "[ref " in crashed.result.error
+    assert crashed.result is not None
+    assert crashed.result.status is TaskStatus.FAILED
+    assert crashed.result.error is not None
+    assert "[ref " in crashed.result.error
     assert "boom" not in crashed.result.answer  # no internals reach the agent
 
 
@@ -191,4 +198,5 @@ async def test_leaving_the_registry_cancels_running_tasks() -> None:
         await anyio.sleep(0.05)
         assert runner.running == {"forever"}
     assert runner.running == set()
-    assert task.result is not None and task.result.status is TaskStatus.CANCELLED
+    assert task.result is not None
+    assert task.result.status is TaskStatus.CANCELLED
