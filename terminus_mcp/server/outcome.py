@@ -99,10 +99,16 @@ def render(outcome: TaskOutcome, *, max_chars: int) -> CallToolResult:
         # Keep the latest commands: they say how the task ended.
         base.commands = base.commands[len(base.commands) // 2 + 1 :]
         overhead = len(base.model_dump_json()) + len(footer)
-    # The answer appears twice (text and structured), so each copy gets half of what is left.
+    # The answer appears twice (text and structured), so each copy gets half of what is left;
+    # JSON escaping can add a little, so shrink until the whole fits.
     budget = max(200, (max_chars - overhead) // 2)
-    answer = _clip(outcome.answer, budget)
-    capped = base.model_copy(update={"answer": answer})
+    while True:
+        answer = _clip(outcome.answer, budget)
+        capped = base.model_copy(update={"answer": answer})
+        size = len(answer) + len(footer) + len(capped.model_dump_json())
+        if size <= max_chars or budget <= 200:
+            break
+        budget = max(200, budget - (size - max_chars))
     return CallToolResult(
         content=[TextContent(type="text", text=answer + footer)],
         structured_content=capped.model_dump(mode="json"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 
 
 def test_non_loopback_bind_without_token_is_refused() -> None:
-    with pytest.raises(ConfigError, match="refusing to serve on 0.0.0.0 without an auth token"):
+    with pytest.raises(ConfigError, match=r"refusing to serve on 0\.0\.0\.0 without an auth token"):
         http_auth(Settings(host="0.0.0.0", auth_token=None, auth_token_file=None))
 
 
@@ -97,7 +98,7 @@ async def test_result_stays_under_the_cap_with_head_and_tail() -> None:
     )
     result = render(outcome_of(task), max_chars=5000)
     text = result.content[0].text  # type: ignore[union-attr]
-    total = len(text) + len(str(result.structured_content))
+    total = len(text) + len(json.dumps(result.structured_content, separators=(",", ":")))
     assert total <= 5000
     assert text.startswith("HEAD ")
     assert "TAIL" in text
