@@ -56,6 +56,9 @@ class ExecResult(BaseModel):
     """The command seemed to wait for input (a prompt at the end of its output), and got EOF."""
     cwd: str | None = None
     """The shell's working directory after the command, when known."""
+    detail: str = ""
+    """One sentence on what happened to the session when ``event`` is not ``none`` (for
+    example that the shell was restarted and exported variables were lost)."""
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,273 @@
+"""Sandbox sessions by id: create, reuse, expire, close, and reap what a crash left behind.
+
+One :class:`SandboxManager` per process. Use it as an async context manager: entering checks
+the engine and the image, removes containers whose owning process is dead, and starts the
+idle-expiry loop; leaving removes every container it created::
+
+    async with SandboxManager(settings) as sandboxes:
+        session = await sandboxes.create(SessionSpec(workdir=path))
+        result = await session.run("pytest -q", timeout_s=60)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+import uuid
+from collections.abc import Sequence
+from types import TracebackType
+
+import anyio
+import docker
+import docker.errors
+from anyio.abc import TaskGroup
+
+from terminus_mcp.errors import SandboxError, SessionNotFound
+from terminus_mcp.sandbox.api import ExecResult, OutputCallback, SessionInfo, SessionSpec
+from terminus_mcp.sandbox.docker_backend import DockerSession
+from terminus_mcp.sandbox.engine import docker_client, ensure_image, select_runtime
+from terminus_mcp.sandbox.hardening import (
+    LABEL_HOSTNAME,
+    LABEL_OWNER,
+    LABEL_PID,
+    LABEL_PID_START,
+    Hardening,
+    OwnerLabels,
+    process_start_time,
+)
+from terminus_mcp.sandbox.workspace import resolve_workdir, sandbox_user
+from terminus_mcp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SandboxManager:
+    """Owns every sandbox session of this process."""
+
+    def __init__(self, settings: Settings, *, client: docker.DockerClient | None = None) -> None:
+        self.settings = settings
+        self.instance_id = uuid.uuid4().hex
+        """Written on every container as the owner label; distinguishes this process."""
+        self._client = client
+        self._runtime: str | None = None
+        self._owner = OwnerLabels.for_this_process(self.instance_id)
+        self._sessions: dict[str, DockerSession] = {}
+        self._creating = anyio.Lock()
+        self._task_group: TaskGroup | None = None
+        self._started = False
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            raise SandboxError("the sandbox manager is not started", fix="call start() first")
+        return self._client
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the engine, check the image and runtime, and reap orphans.
+
+        Raises:
+            DockerUnavailable: no engine answers.
+            ImageMissing: the configured image is not present.
+            SandboxError: gVisor is configured but not installed.
+        """
+        if self._started:
+            return
+        settings = self.settings
+        if self._client is None:
+            self._client = await anyio.to_thread.run_sync(docker_client, settings)
+        client = self._client
+        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image)
+        self._runtime = await anyio.to_thread.run_sync(select_runtime, client, settings)
+        removed = await anyio.to_thread.run_sync(reap_orphans, client, self._owner)
+        if removed:
+            log.info("removed %d sandbox container(s) left by dead processes", len(removed))
+        self._started = True
+
+    async def __aenter__(self) -> SandboxManager:
+        await self.start()
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        self._task_group.start_soon(self._expiry_loop)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.close_all()
+        finally:
+            if self._task_group is not None:
+                self._task_group.cancel_scope.cancel()
+                await self._task_group.__aexit__(None, None, None)
+                self._task_group = None
+
+    async def close_all(self) -> None:
+        """Close every session (removing its container). Shielded from cancellation."""
+        with anyio.CancelScope(shield=True):
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+            for session in sessions:
+                await session.close()
+
+    # --- sessions --------------------------------------------------------------------------
+
+    async def create(self, spec: SessionSpec, *, session_id: str | None = None) -> DockerSession:
+        """Start a new session (container and shell) for ``spec``.
+
+        Raises:
+            WorkspaceError: the workdir is missing or outside the allowed roots.
+            SandboxError: the id is taken, or the container cannot start.
+        """
+        await self.start()
+        settings = self.settings
+        workdir = resolve_workdir(spec.workdir, settings.allowed_roots)
+        session_id = session_id or secrets.token_hex(6)
+        async with self._creating:
+            if session_id in self._sessions:
+                raise SandboxError(
+                    f"a sandbox session with id {session_id} already exists",
+                    fix="reuse it with get(), or close it first",
+                )
+            hardening = Hardening.from_settings(
+                settings,
+                user=sandbox_user(settings.sandbox_user, workdir),
+                network=spec.network or settings.network,
+                runtime=self._runtime,
+            )
+            session = DockerSession(
+                client=self.client,
+                settings=settings,
+                session_id=session_id,
+                hardening=hardening,
+                image=spec.image or settings.sandbox_image,
+                workdir=workdir,
+                owner=self._owner,
+                read_only_workspace=spec.read_only_workspace or settings.read_only_workspace,
+                extra_labels=spec.labels,
+            )
+            self._sessions[session_id] = session
+        try:
+            await session.start()
+        except BaseException:
+            self._sessions.pop(session_id, None)
+            await session.close()
+            raise
+        return session
+
+    def get(self, session_id: str) -> DockerSession:
+        """The live session with this id.
+
+        Raises:
+            SessionNotFound: no such session (never created, closed, or expired).
+        """
+        session = self._sessions.get(session_id)
+        if session is None or session.closed:
+            raise SessionNotFound(
+                f"no sandbox session with id {session_id}",
+                why="it was never created, was closed, or expired after "
+                f"{self.settings.session_idle_ttl_s:g} s idle",
+                fix="start a new session",
+            )
+        return session
+
+    async def get_or_create(self, session_id: str, spec: SessionSpec) -> DockerSession:
+        """The session with this id, created for ``spec`` when there is none."""
+        try:
+            return self.get(session_id)
+        except SessionNotFound:
+            return await self.create(spec, session_id=session_id)
+
+    async def run(
+        self,
+        session_id: str,
+        command: str,
+        *,
+        timeout_s: float | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> ExecResult:
+        """Run a command in a session, with the timeout defaulted and clamped by the settings."""
+        return await self.get(session_id).run(
+            command, timeout_s=self.clamp_timeout(timeout_s), on_output=on_output
+        )
+
+    def clamp_timeout(self, timeout_s: float | None) -> float:
+        """``timeout_s`` (or the default) limited to ``max_command_timeout_s``."""
+        settings = self.settings
+        if timeout_s is None or not math.isfinite(timeout_s) or timeout_s <= 0:
+            timeout_s = settings.default_command_timeout_s
+        return min(timeout_s, settings.max_command_timeout_s)
+
+    async def close(self, session_id: str) -> None:
+        """Close a session and remove its container. Unknown ids are ignored."""
+        session = self._sessions.pop(session_id, None)
+        if session is not None:
+            await session.close()
+
+    def sessions(self) -> list[SessionInfo]:
+        """The live sessions."""
+        return [s.info() for s in self._sessions.values() if not s.closed]
+
+    async def expire_idle(self, now: float | None = None) -> list[str]:
+        """Close sessions idle for longer than ``session_idle_ttl_s``; return their ids.
+
+        A session running a command is never idle (its lock is held).
+        """
+        now = time.time() if now is None else now
+        ttl = self.settings.session_idle_ttl_s
+        expired = [
+            sid for sid, s in self._sessions.items() if now - s.last_used_at > ttl and not s.busy
+        ]
+        for sid in expired:
+            log.info("session %s expired after %g s idle", sid, ttl)
+            await self.close(sid)
+        return expired
+
+    async def _expiry_loop(self) -> None:
+        interval = min(max(self.settings.session_idle_ttl_s / 4, 0.5), 30.0)
+        while True:
+            await anyio.sleep(interval)
+            await self.expire_idle()
+
+
+def _owner_alive(labels: dict[str, str], me: OwnerLabels) -> bool:
+    """Whether the process that created a container (by its labels) may still be running."""
+    if labels.get(LABEL_OWNER) == me.owner:
+        return True
+    if labels.get(LABEL_HOSTNAME) != me.hostname:
+        return True  # another host's process: its PID means nothing here
+    try:
+        pid = int(labels.get(LABEL_PID, ""))
+    except ValueError:
+        return False
+    started = process_start_time(pid)
+    return bool(started) and started == labels.get(LABEL_PID_START, started)
+
+
+def reap_orphans(client: docker.DockerClient, me: OwnerLabels) -> Sequence[str]:
+    """Remove sandbox containers whose owning process on this host is dead; return their ids.
+
+    Only containers with the project's owner label are considered, and only those whose
+    owner ran on this host and is gone (PID absent, or reused by a process that started at a
+    different time). Containers of live terminus-mcp processes and of other hosts are kept.
+    """
+    removed: list[str] = []
+    for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
+        labels = container.labels or {}
+        if _owner_alive(labels, me):
+            continue
+        try:
+            container.remove(force=True)
+            removed.append(container.id)
+            log.info("reaped orphaned sandbox container %s", container.short_id)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.DockerException as exc:
+            log.warning("cannot remove orphaned container %s: %s", container.short_id, exc)
+    return removed

@@ -1,0 +1,83 @@
+"""The host folder a sandbox works on: where it may be, how it is mounted, whose it is.
+
+A workdir is resolved with symlinks followed and must land inside one of the allowed roots,
+so a link inside an allowed folder cannot smuggle ``/etc`` or ``~/.ssh`` into a container. It
+is bind-mounted at ``/workspace``; its ``.git`` is mounted again, read-only, on top, so nothing
+in the sandbox can plant hooks or config that the host's git runs later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from docker.types import Mount
+
+from terminus_mcp.errors import WorkspaceError
+from terminus_mcp.sandbox.hardening import WORKSPACE
+
+DEFAULT_USER = "1000:1000"
+
+
+def resolve_workdir(workdir: Path | str, allowed_roots: Sequence[Path]) -> Path:
+    """The real path of ``workdir`` if it is an existing folder inside an allowed root.
+
+    Raises:
+        WorkspaceError: it does not exist, is not a folder, or resolves (after following
+            symlinks) outside every allowed root.
+    """
+    path = Path(workdir).expanduser()
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise WorkspaceError(
+            f"workdir {path} does not exist",
+            why=str(exc),
+            fix="pass an existing folder",
+        ) from exc
+    if not real.is_dir():
+        raise WorkspaceError(f"workdir {path} is not a folder", fix="pass a folder, not a file")
+    roots = [Path(root).resolve() for root in allowed_roots]
+    if not any(real == root or real.is_relative_to(root) for root in roots):
+        shown = ", ".join(str(r) for r in roots) or "(none)"
+        via = f" (it resolves to {real})" if real != path.absolute() else ""
+        raise WorkspaceError(
+            f"workdir {path} is outside the allowed roots{via}",
+            why=f"sandboxes may only mount folders inside: {shown}",
+            fix=(
+                "use a folder inside an allowed root, or add its parent to allowed_roots "
+                "(TERMINUS_ALLOWED_ROOTS or --allowed-roots)"
+            ),
+        )
+    return real
+
+
+def workspace_mounts(real_workdir: Path, *, read_only: bool, protect_git: bool) -> list[Mount]:
+    """Bind mounts for a resolved workdir: the folder at ``/workspace``, ``.git`` read-only.
+
+    ``.git`` is only re-mounted when it is a real folder (a worktree's ``.git`` *file* points
+    elsewhere and is left as is; it is covered by ``read_only`` when set).
+    """
+    mounts = [Mount(target=WORKSPACE, source=str(real_workdir), type="bind", read_only=read_only)]
+    git_dir = real_workdir / ".git"
+    if protect_git and not read_only and git_dir.is_dir() and not git_dir.is_symlink():
+        mounts.append(
+            Mount(target=f"{WORKSPACE}/.git", source=str(git_dir), type="bind", read_only=True)
+        )
+    return mounts
+
+
+def sandbox_user(configured: str, real_workdir: Path) -> str:
+    """``UID:GID`` for the container: the configured one, or (``auto``) the workspace owner.
+
+    The owner's ids let the sandbox write files the host user can still edit. A root-owned
+    workspace falls back to 1000:1000: the sandbox never runs as root.
+    """
+    if configured != "auto":
+        uid, _, gid = configured.partition(":")
+        return f"{uid}:{gid or uid}"
+    stat = os.stat(real_workdir)
+    if stat.st_uid == 0:
+        return DEFAULT_USER
+    return f"{stat.st_uid}:{stat.st_gid or stat.st_uid}"
