@@ -1,0 +1,104 @@
+"""Typed results of an eval run: one row per task, and the report that sums them up.
+
+These models are the machine-readable report (``terminus-mcp eval --json``); the terminal table
+and the Markdown report are views of them.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from pydantic import BaseModel, Field, computed_field
+
+from terminus_mcp.eval.scoring import median_ratio, overall_recall
+
+JUDGE_AXES = ("completion", "accuracy", "informativeness", "relevance", "actionability")
+"""The judge's five scoring axes, in the rubric's order."""
+
+
+class JudgeScores(BaseModel):
+    """A judge model's 1-5 grades of one answer (see ``terminus_mcp/eval/rubric.md``)."""
+
+    completion: int = Field(ge=1, le=5)
+    accuracy: int = Field(ge=1, le=5)
+    informativeness: int = Field(ge=1, le=5)
+    relevance: int = Field(ge=1, le=5)
+    actionability: int = Field(ge=1, le=5)
+    rationale: str = ""
+
+    @property
+    def mean(self) -> float:
+        return sum(getattr(self, axis) for axis in JUDGE_AXES) / len(JUDGE_AXES)
+
+
+class TaskRow(BaseModel):
+    """What one task measured."""
+
+    name: str
+    description: str = ""
+    status: str
+    """The delegated task's status (``completed``, ``timed_out``, ...), or ``error`` when the
+    harness could not run it (see ``error``)."""
+    done: bool
+    """The subagent finished with a final answer (status ``completed``)."""
+    facts_found: int
+    facts_total: int
+    missed_facts: list[str] = Field(default_factory=list)
+    forbidden_hits: list[str] = Field(default_factory=list)
+    answer_tokens: int = 0
+    baseline_tokens: int = 0
+    ratio: float | None = None
+    """Answer tokens / baseline tokens."""
+    turns: int = 0
+    commands: int = 0
+    wall_s: float = 0.0
+    """Seconds the delegated task took, end to end (the baseline run not included)."""
+    subagent_tokens: int = 0
+    """Prompt plus completion tokens the subagent model used (0 without a model)."""
+    answer: str = ""
+    judge: JudgeScores | None = None
+    judge_error: str | None = None
+    error: str | None = None
+    """Why the harness could not run the task (a generator or sandbox failure)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def recall(self) -> float:
+        return 1.0 if self.facts_total == 0 else self.facts_found / self.facts_total
+
+
+class EvalReport(BaseModel):
+    """A whole eval run."""
+
+    suite: str
+    backend: str
+    model_used: bool
+    started_at: float
+    wall_s: float
+    rows: list[TaskRow]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overall_recall(self) -> float:
+        """Key facts found / key facts asked for, over all tasks."""
+        return overall_recall((r.facts_found, r.facts_total) for r in self.rows)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def median_ratio(self) -> float | None:
+        """Median answer / baseline token ratio over the tasks."""
+        return median_ratio(r.ratio for r in self.rows)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tasks_done(self) -> int:
+        return sum(r.done for r in self.rows)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def judge_means(self) -> dict[str, float] | None:
+        """Mean judge grade per axis over the graded tasks; ``None`` without a judge."""
+        graded = [r.judge for r in self.rows if r.judge is not None]
+        if not graded:
+            return None
+        return {axis: statistics.fmean(getattr(g, axis) for g in graded) for axis in JUDGE_AXES}
