@@ -17,14 +17,16 @@ _INSTRUCTIONS = """\
 ## Delegating terminal work (terminus-mcp)
 
 Use the `run_terminal_task` tool for builds, test runs, dependency installs and diagnosing \
-failures: state the goal and the project folder. A small model runs the commands in a sandbox \
-and answers with the commands it ran and a short summary of what matters, so long logs never \
-reach this conversation.
+failures. Say in `query` what to run and what to look for, and pass the project folder as \
+`workdir`. A small model runs the commands in a sandbox (the project is mounted at \
+/workspace) and answers with the commands it ran and a short summary, so long logs stay out \
+of this conversation.
 
 Run a command directly only when you need the full output of that one command.
 
-If the tool answers that the task is still running, call `get_task_result` with its task id. \
-Use `read_task_log` only when the summary leaves out something you need.
+If the answer has status `running`, collect it with `get_task_result` and its `task_id`. Pass \
+the same `session_id` to keep files, working directory and environment between tasks. Use \
+`read_task_log` only when the summary leaves out something you need.
 """
 
 
