@@ -7,16 +7,13 @@ container behind once it stopped.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -68,22 +65,8 @@ def test_stdio_carries_only_protocol_bytes_and_cleans_up(project: Path) -> None:
     )
     lines: list[str] = []
     try:
-        _rpc(
-            proc,
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "raw-test", "version": "0"},
-                },
-            },
-        )
-        init = _read_until(proc, 1, lines)
+        init = _initialize(proc, lines)
         assert "terminus" in init["result"]["instructions"]
-        _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         _rpc(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         assert len(_read_until(proc, 2, lines)["result"]["tools"]) == 5
         _rpc(
@@ -117,35 +100,59 @@ def test_stdio_carries_only_protocol_bytes_and_cleans_up(project: Path) -> None:
     assert containers_of(proc.pid) == []
 
 
+def _initialize(proc: subprocess.Popen[bytes], lines: list[str]) -> dict[str, Any]:
+    _rpc(
+        proc,
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw-test", "version": "0"},
+            },
+        },
+    )
+    init = _read_until(proc, 1, lines)
+    _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return init
+
+
 def test_sigterm_during_a_task_removes_its_container(project: Path) -> None:
-    async def start_and_kill() -> int:
-        from mcp import StdioServerParameters
-
-        params = StdioServerParameters(
-            command=SERVE[0], args=SERVE[1:], env=server_env(project.parent), cwd=str(project)
+    proc = subprocess.Popen(
+        SERVE,
+        cwd=project,
+        env=server_env(project.parent),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines: list[str] = []
+    try:
+        _initialize(proc, lines)
+        _rpc(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {
+                    "name": "run_terminal_task",
+                    "arguments": {"query": "$ sleep 303", "wait_seconds": 3},
+                },
+            },
         )
-        async with Client(params) as client:
-            started = await client.call_tool(
-                "run_terminal_task", {"query": "$ sleep 303", "wait_seconds": 2}
-            )
-            assert started.structured_content is not None
-            assert started.structured_content["status"] == "running"
-            pids = [
-                int(line)
-                for line in subprocess.run(
-                    ["pgrep", "-f", "terminus_mcp serve"], capture_output=True, text=True
-                ).stdout.split()
-            ]
-            server_pid = next(p for p in pids if containers_of(p))
-            os.kill(server_pid, signal.SIGTERM)
-            return server_pid
-
-    pid = anyio.run(start_and_kill)
-    deadline = time.monotonic() + 30
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not Path(f"/proc/{pid}").exists(), "the server did not exit on SIGTERM"
-    assert containers_of(pid) == []
+        started = _read_until(proc, 2, lines)["result"]["structuredContent"]
+        assert started["status"] == "running"
+        assert containers_of(proc.pid) != []  # the task's sandbox is up
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert containers_of(proc.pid) == []
 
 
 @pytest.mark.anyio
