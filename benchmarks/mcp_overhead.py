@@ -90,25 +90,29 @@ async def bench_stdio(root: Path, runs: int, warmup: int) -> list[float]:
 
 async def bench_http(root: Path, runs: int, warmup: int) -> list[float]:
     port = _free_port()
-    proc = subprocess.Popen(
+    proc = await anyio.open_process(
         [sys.executable, "-m", "terminus_mcp", "serve", "--transport", "http", "--port", str(port)],
         cwd=root,
         env=_env(root),
         stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=None,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
             try:
-                if httpx2.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
+                async with httpx2.AsyncClient() as http:
+                    if (await http.get(base + "/healthz", timeout=1)).status_code == 200:
+                        break
             except httpx2.HTTPError:
                 await anyio.sleep(0.2)
         async with Client(base + "/mcp") as client:
             return await bench_client(client, runs, warmup)
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
+        with anyio.fail_after(60):
+            await proc.wait()
 
 
 def _free_port() -> int:
