@@ -10,47 +10,65 @@ CONTRACT (shared by the CLI, the MCP server and the loop; keep signatures stable
         result: TaskResult = await service.run_task(
             TaskRequest(query=..., workdir=..., session_id=None),
             on_event=callback,          # optional, sync, called on the event loop
+            handle=TaskHandle(),        # optional: cancel from elsewhere, keep the result
         )
         log: TaskLog = service.task_log(result.transcript_id)
         await service.close_session(session_id)
 
-Cancelling the awaiting scope cancels the task: the running command's processes are killed,
-the sandbox (unless it is a named, reused session) is removed, and ``run_task`` still returns
-the partial result with status ``cancelled`` when called through
-:meth:`TerminusService.run_task` under ``anyio.CancelScope`` semantics documented there.
+Cancellation. Every way a task stops kills the running command's processes and removes the
+sandbox (unless it is a named, reused session), under a shield, and keeps the transcript:
+
+- ``handle.cancel()`` (a :class:`TaskHandle` passed to ``run_task``): ``run_task`` *returns*
+  the partial result with status ``cancelled`` (what ran, summarized).
+- ``TaskRequest.timeout_s`` passing: ``run_task`` returns the partial result with status
+  ``timed_out``.
+- Cancelling the awaiting scope (anyio semantics): ``run_task`` re-raises the cancellation,
+  as anyio requires; the partial ``cancelled`` result is still set on ``handle.result``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from enum import StrEnum
+import logging
+import math
+import os
+import secrets
+from collections import OrderedDict
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
+import anyio
 from pydantic import BaseModel, Field
 
+from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
+from terminus_mcp.agent.loop import LoopConfig, run_loop
+from terminus_mcp.agent.recorder import TaskRecorder
+from terminus_mcp.agent.result import TaskResult, TaskStatus
+from terminus_mcp.errors import TaskNotFound
+from terminus_mcp.models.base import ModelBackend
+from terminus_mcp.models.factory import build_backend
+from terminus_mcp.models.tokens import TokenCounter, proxy_counter
+from terminus_mcp.sandbox.api import Session, SessionSpec
+from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.sandbox.workspace import resolve_workdir
+from terminus_mcp.settings import Settings
 
-class EventKind(StrEnum):
-    TASK_STARTED = "task_started"
-    MODEL_TURN = "model_turn"
-    COMMAND_STARTED = "command_started"
-    COMMAND_FINISHED = "command_finished"
-    TASK_FINISHED = "task_finished"
+__all__ = [
+    "CommandLog",
+    "EventCallback",
+    "EventKind",
+    "TaskEvent",
+    "TaskHandle",
+    "TaskLog",
+    "TaskRequest",
+    "TerminusService",
+]
 
+logger = logging.getLogger(__name__)
 
-class TaskEvent(BaseModel):
-    """A progress event of a running task (for MCP progress notifications and the CLI)."""
-
-    kind: EventKind
-    turn: int = 0
-    max_turns: int = 0
-    command_index: int | None = None
-    command: str | None = None
-    exit_code: int | None = None
-    message: str = ""
-    """A short human-readable line, for example ``"[2/10] pytest -q -> exit 1 (3.2 s)"``."""
-
-
-EventCallback = Callable[[TaskEvent], None]
+MAX_KEPT_LOG_CHARS = 64 * 1024 * 1024
+"""Raw output kept in memory for ``task_log`` over all tasks; the oldest logs go first. The
+JSONL transcripts on disk keep everything."""
 
 
 class TaskRequest(BaseModel):
@@ -63,9 +81,12 @@ class TaskRequest(BaseModel):
     workdir: Path
     """Host folder mounted at /workspace; validated against the allowed roots."""
     session_id: str | None = None
-    """Reuse (or create with this id) a persistent sandbox session; None: a fresh sandbox removed afterwards."""
+    """Reuse (or create with this id) a persistent sandbox session; ``None``: a fresh sandbox,
+    removed afterwards."""
     network: bool | None = None
     """Override the network setting for a new sandbox."""
+    timeout_s: float | None = Field(default=None, gt=0)
+    """Deadline for the whole task in seconds; when it passes the result is ``timed_out``."""
 
 
 class CommandLog(BaseModel):
@@ -83,3 +104,263 @@ class TaskLog(BaseModel):
     transcript_id: str
     query: str
     commands: list[CommandLog] = Field(default_factory=list)
+
+    @property
+    def chars(self) -> int:
+        return sum(len(c.output) for c in self.commands)
+
+
+class TaskHandle:
+    """Cancels a running :meth:`TerminusService.run_task` from elsewhere and keeps its result.
+
+    ``cancel()`` may be called before the task starts, while it runs, or after it ended (then it
+    does nothing). ``run_task`` returns normally with status ``cancelled``.
+    """
+
+    def __init__(self) -> None:
+        self._scope: anyio.CancelScope | None = None
+        self._cancel_requested = False
+        self.transcript_id: str | None = None
+        """Known as soon as the task starts, for ``task_log`` while it runs."""
+        self.result: TaskResult | None = None
+        """The task's result once it ended, however it ended."""
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
+
+    def cancel(self) -> None:
+        self._cancel_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def _attach(self, scope: anyio.CancelScope) -> None:
+        self._scope = scope
+        if self._cancel_requested:
+            scope.cancel()
+
+
+class TerminusService:
+    """Runs delegated tasks: one backend and one sandbox manager for the process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: ModelBackend | None = None,
+        sandboxes: SandboxManager | None = None,
+    ) -> None:
+        """``backend`` and ``sandboxes`` override the configured ones (for tests and embedding);
+        a given manager is used but not closed."""
+        self.settings = settings
+        self._backend = backend
+        self._sandboxes = sandboxes
+        self._owns_sandboxes = sandboxes is None
+        self._proxy: TokenCounter | None = None
+        self._config = LoopConfig.from_settings(settings)
+        self._logs: OrderedDict[str, TaskLog] = OrderedDict()
+        self._entered = False
+
+    @property
+    def backend(self) -> ModelBackend:
+        if self._backend is None:
+            raise RuntimeError("TerminusService is not started; use `async with`")
+        return self._backend
+
+    async def __aenter__(self) -> Self:
+        if self._backend is None:
+            self._backend = await anyio.to_thread.run_sync(build_backend, self.settings)
+        self._proxy = await anyio.to_thread.run_sync(proxy_counter)
+        if self._sandboxes is None:
+            self._sandboxes = SandboxManager(self.settings)
+        if self._owns_sandboxes:
+            try:
+                await self._sandboxes.__aenter__()
+            except BaseException:
+                await self._backend.aclose()
+                raise
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # The manager shields its own cleanup; its task group must exit in the scope it began.
+        try:
+            if self._owns_sandboxes and self._sandboxes is not None:
+                await self._sandboxes.__aexit__(exc_type, exc, tb)
+        finally:
+            if self._backend is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._backend.aclose()
+
+    # --- tasks -----------------------------------------------------------------------------
+
+    async def run_task(
+        self,
+        request: TaskRequest,
+        on_event: EventCallback | None = None,
+        *,
+        handle: TaskHandle | None = None,
+    ) -> TaskResult:
+        """Run one task to its end and return its result (see the module doc on cancellation).
+
+        Raises:
+            WorkspaceError: the workdir is missing or outside the allowed roots.
+            SandboxError: no sandbox could be started (engine down, image missing).
+        """
+        sandboxes = self._require_sandboxes()
+        handle = handle or TaskHandle()
+        workdir = resolve_workdir(request.workdir, self.settings.allowed_roots)
+        backend = self.backend
+        transcript_id = "t-" + secrets.token_hex(6)
+        handle.transcript_id = transcript_id
+        recorder = TaskRecorder(
+            request.query,
+            transcript_id=transcript_id,
+            session_id=request.session_id,
+            backend=backend.name,
+            model_used=backend.uses_model,
+            count_proxy_tokens=self._count_proxy,
+        )
+        network = self.settings.network if request.network is None else request.network
+        spec = SessionSpec(workdir=workdir, network=network)
+        deadline = request.timeout_s if request.timeout_s is not None else math.inf
+        result: TaskResult | None = None
+        try:
+            with anyio.CancelScope() as scope:
+                handle._attach(scope)
+                with anyio.move_on_after(deadline) as timer:
+                    session = await self._open(sandboxes, spec, request.session_id)
+                    recorder.session_id = session.id
+                    try:
+                        result = await run_loop(
+                            request.query,
+                            session=session,
+                            backend=backend,
+                            config=self._config,
+                            on_event=on_event,
+                            recorder=recorder,
+                        )
+                    finally:
+                        if request.session_id is None:
+                            with anyio.CancelScope(shield=True):
+                                await sandboxes.close(session.id)
+            if result is None:
+                if timer.cancelled_caught:
+                    status, reason = (
+                        TaskStatus.TIMED_OUT,
+                        (f"the task's deadline ({request.timeout_s:g} s) passed"),
+                    )
+                else:
+                    status, reason = TaskStatus.CANCELLED, "the task was cancelled"
+                result = self._stopped(recorder, status, reason, on_event)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                if recorder.result is None:
+                    self._stopped(
+                        recorder, TaskStatus.CANCELLED, "the task was cancelled", on_event
+                    )
+                handle.result = recorder.result
+                await self._keep(recorder)
+            raise
+        handle.result = result
+        with anyio.CancelScope(shield=True):
+            await self._keep(recorder)
+        return result
+
+    def task_log(self, transcript_id: str) -> TaskLog:
+        """The raw outputs of a recent task.
+
+        Raises:
+            TaskNotFound: no task with that id is kept in memory.
+        """
+        log = self._logs.get(transcript_id)
+        if log is None:
+            path = self._transcript_path(transcript_id)
+            raise TaskNotFound(
+                f"no task log with id {transcript_id}",
+                why="it never existed or was dropped from memory to bound its size",
+                fix=f"read the transcript file {path} if it exists",
+            )
+        return log
+
+    async def close_session(self, session_id: str) -> None:
+        """Close a named session and remove its container; unknown ids are ignored."""
+        await self._require_sandboxes().close(session_id)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _require_sandboxes(self) -> SandboxManager:
+        if self._sandboxes is None or not self._entered:
+            raise RuntimeError("TerminusService is not started; use `async with`")
+        return self._sandboxes
+
+    async def _open(
+        self, sandboxes: SandboxManager, spec: SessionSpec, session_id: str | None
+    ) -> Session:
+        if session_id is None:
+            return await sandboxes.create(spec)
+        return await sandboxes.get_or_create(session_id, spec)
+
+    def _count_proxy(self, text: str) -> int:
+        counter = self._proxy or proxy_counter()
+        return counter.count(text)
+
+    def _stopped(
+        self,
+        recorder: TaskRecorder,
+        status: TaskStatus,
+        reason: str,
+        on_event: EventCallback | None,
+    ) -> TaskResult:
+        result = recorder.finish_without_answer(status, reason)
+        emit(
+            on_event,
+            TaskEvent(
+                kind=EventKind.TASK_FINISHED,
+                turn=result.turns,
+                message=f"task {status.value} after {result.turns} turns",
+            ),
+        )
+        return result
+
+    async def _keep(self, recorder: TaskRecorder) -> None:
+        """Keep the task's raw outputs in memory (bounded) and write its JSONL transcript."""
+        log = TaskLog(
+            transcript_id=recorder.transcript_id,
+            query=recorder.query,
+            commands=[
+                CommandLog(
+                    index=i, command=r.command, exit_code=r.result.exit_code, output=r.result.output
+                )
+                for i, r in enumerate(recorder.runs)
+            ],
+        )
+        self._logs[log.transcript_id] = log
+        kept = sum(item.chars for item in self._logs.values())
+        while self._logs and (
+            len(self._logs) > self.settings.max_kept_results or kept > MAX_KEPT_LOG_CHARS
+        ):
+            _, dropped = self._logs.popitem(last=False)
+            kept -= dropped.chars
+        path = self._transcript_path(recorder.transcript_id)
+        lines = recorder.transcript_lines()
+        try:
+            await anyio.to_thread.run_sync(_write_private, path, "\n".join(lines) + "\n")
+        except OSError as exc:
+            logger.warning("cannot write the transcript %s: %s", path, exc)
+
+    def _transcript_path(self, transcript_id: str) -> Path:
+        return self.settings.state_dir / "transcripts" / f"{transcript_id}.jsonl"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by the owner only: outputs may hold secrets."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

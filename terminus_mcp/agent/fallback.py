@@ -1,0 +1,68 @@
+"""An answer when the model gave none, and the notes that follow any answer.
+
+When the loop ends without a ``<final_answer>`` (turn cap, malformed replies, a loop, a dead
+endpoint, cancellation), the main agent still gets the same format, written from what ran:
+each command with its exit code and a digest of its output. A note after the block says why the
+model's own answer is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from terminus_mcp.agent.summaries import summary_text
+from terminus_mcp.sandbox.api import ExecResult
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """A command the loop ran, with the timeout it ran under."""
+
+    command: str
+    timeout_ms: int
+    result: ExecResult
+
+
+def summarize_runs(runs: Sequence[CommandRun]) -> list[str]:
+    """``Command:`` / ``Summary:`` lines for each run."""
+    lines: list[str] = []
+    for run in runs:
+        lines.append(f"Command: {run.command}")
+        summary = summary_text(
+            run.result.output,
+            run.result.exit_code,
+            timed_out=run.result.timed_out,
+            timeout_ms=run.timeout_ms,
+        )
+        lines.append(f"Summary: {summary}")
+    return lines
+
+
+def fallback_answer(runs: Sequence[CommandRun], reason: str) -> str:
+    """A ``<final_answer>`` block built from the runs, then a note giving ``reason``."""
+    body = summarize_runs(runs) or ["No command was run."]
+    block = "\n".join(["<final_answer>", *body, "</final_answer>"])
+    return f"{block}\nNote: {reason.rstrip('.')}; this answer was built from the commands' output."
+
+
+def command_notes(runs: Sequence[CommandRun]) -> list[str]:
+    """Notes for commands that timed out or waited for input, one line each."""
+    notes = []
+    for run in runs:
+        if run.result.timed_out:
+            notes.append(
+                f"Note: the command `{run.command}` timed out after {run.timeout_ms} ms "
+                "and was killed."
+            )
+        elif run.result.waiting_for_input:
+            notes.append(
+                f"Note: the command `{run.command}` waited for input; stdin is closed, so it "
+                "got end-of-file. Rerun it non-interactively (for example with -y or --yes)."
+            )
+    return notes
+
+
+def with_notes(answer: str, notes: Sequence[str]) -> str:
+    """The answer with notes appended after it, each on its own line."""
+    return "\n".join([answer, *notes]) if notes else answer

@@ -1,0 +1,325 @@
+"""The subagent loop: ask the model, run the one command it asks for, show it the result, until
+it gives its ``<final_answer>`` or runs out of turns.
+
+:func:`run_loop` reads top to bottom; each special case (a malformed call, several calls, a loop,
+the last turn) is one helper with a name that says what it handles. A failed command is data for
+the model; a broken model endpoint or sandbox ends the task with status ``failed`` and an answer
+built from what ran. Cancellation is not caught here: the caller owns the :class:`TaskRecorder`
+and turns it into a partial result (see :mod:`terminus_mcp.service`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import anyio
+
+from terminus_mcp.agent.context import ContextFitter
+from terminus_mcp.agent.contract import (
+    RUN_IN_TERMINAL,
+    last_turn_message,
+    system_message,
+    task_message,
+)
+from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
+from terminus_mcp.agent.fallback import CommandRun
+from terminus_mcp.agent.guards import IGNORED_CALL, NO_ACTION, FormatBudget, LoopDetector
+from terminus_mcp.agent.observation import observe
+from terminus_mcp.agent.recorder import TaskRecorder
+from terminus_mcp.agent.replies import (
+    CallProblem,
+    CommandCall,
+    check_call,
+    extract_final_answer,
+    normalize_reply,
+)
+from terminus_mcp.agent.result import TaskResult, TaskStatus
+from terminus_mcp.errors import ModelError, SandboxError
+from terminus_mcp.models.base import ChatMessage, ModelBackend, ModelReply, ToolCall
+from terminus_mcp.sandbox.api import Session
+from terminus_mcp.settings import Settings
+
+BIG_OUTPUT_CHARS = 200_000
+"""Outputs larger than this are token-counted in a worker thread, off the event loop."""
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """The loop's knobs; :meth:`from_settings` takes them from the settings model."""
+
+    max_turns: int = 10
+    temperature: float = 0.0
+    max_reply_tokens: int = 2048
+    observation_chars: int = 60_000
+    default_timeout_ms: int = 120_000
+    max_timeout_ms: int = 900_000
+    format_retries: int = 3
+    """Malformed replies in a row that get a correction before the task ends."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoopConfig:
+        return cls(
+            max_turns=settings.max_turns,
+            temperature=settings.temperature,
+            max_reply_tokens=settings.max_reply_tokens,
+            observation_chars=settings.observation_chars,
+            default_timeout_ms=int(settings.default_command_timeout_s * 1000),
+            max_timeout_ms=int(settings.max_command_timeout_s * 1000),
+        )
+
+
+async def run_loop(
+    query: str,
+    *,
+    session: Session,
+    backend: ModelBackend,
+    config: LoopConfig,
+    on_event: EventCallback | None = None,
+    recorder: TaskRecorder | None = None,
+) -> TaskResult:
+    """Run one delegated task in ``session`` and return its result.
+
+    Never raises for a model or sandbox failure (the result has status ``failed``); cancellation
+    propagates, leaving what ran in ``recorder``.
+    """
+    record = recorder or TaskRecorder(query, backend=backend.name, model_used=backend.uses_model)
+    budget = backend.context_window - config.max_reply_tokens
+    fitter = ContextFitter(backend.count_tokens, budget - backend.count_tokens(_tools_json()))
+    malformed = FormatBudget(config.format_retries)
+    loops = LoopDetector()
+    record.add_message(system_message())
+    record.add_message(task_message(query))
+    emit(
+        on_event,
+        TaskEvent(
+            kind=EventKind.TASK_STARTED,
+            max_turns=config.max_turns,
+            message=f"task started: {_short(query)}",
+        ),
+    )
+    try:
+        for turn in range(1, config.max_turns + 1):
+            last_turn = turn == config.max_turns
+            if last_turn and turn > 1:
+                record.add_message(last_turn_message())
+            reply = await _ask_model(backend, fitter, record, config, turn, on_event)
+            final = extract_final_answer(reply.content)
+            if final is not None and (last_turn or not reply.tool_calls):
+                record.add_message(ChatMessage(role="assistant", content=reply.content))
+                return _finished(record, TaskStatus.COMPLETED, final, on_event)
+            if last_turn:
+                record.add_message(_assistant(reply, _readable(reply.tool_calls)))
+                reason = (
+                    f"the model gave no final answer within the turn limit ({config.max_turns})"
+                )
+                return _without_answer(record, TaskStatus.INCOMPLETE, reason, on_event)
+            if not reply.tool_calls:
+                record.add_message(ChatMessage(role="assistant", content=reply.content))
+                record.add_message(ChatMessage(role="user", content=NO_ACTION))
+                if not malformed.spend():
+                    return _gave_up(record, malformed, on_event)
+                continue
+            call, *others = reply.tool_calls
+            checked = check_call(
+                call,
+                default_timeout_ms=config.default_timeout_ms,
+                max_timeout_ms=config.max_timeout_ms,
+            )
+            if isinstance(checked, CallProblem):
+                _correct(record, reply, call, others, checked)
+                if not malformed.spend():
+                    return _gave_up(record, malformed, on_event)
+                continue
+            malformed.reset()
+            loop_note = loops.check(checked.command)
+            if loop_note is not None:
+                record.add_message(_assistant(reply, [call]))
+                record.add_message(_tool(call.id, "Not run: " + loop_note.removeprefix("Note: ")))
+                return _without_answer(
+                    record,
+                    TaskStatus.INCOMPLETE,
+                    loop_note.removeprefix("Note: ").removesuffix("."),
+                    on_event,
+                )
+            loops.record(checked.command)
+            kept_others = _readable(others)
+            record.add_message(_assistant(reply, [call, *kept_others]))
+            observation = await _run_command(session, checked, record, config, turn, on_event)
+            record.add_message(_tool(call.id, observation))
+            for other in kept_others:
+                record.add_message(_tool(other.id, IGNORED_CALL))
+    except ModelError as exc:
+        reason = f"the model backend failed: {exc}"
+        return _without_answer(record, TaskStatus.FAILED, reason, on_event, error=str(exc))
+    except SandboxError as exc:
+        reason = f"the sandbox failed: {exc}"
+        return _without_answer(record, TaskStatus.FAILED, reason, on_event, error=str(exc))
+    raise AssertionError("unreachable: the last turn always returns")  # pragma: no cover
+
+
+async def _ask_model(
+    backend: ModelBackend,
+    fitter: ContextFitter,
+    record: TaskRecorder,
+    config: LoopConfig,
+    turn: int,
+    on_event: EventCallback | None,
+) -> ModelReply:
+    """One model turn on the fitted conversation, with usage and time recorded."""
+    prompt = fitter.fit(record.messages)
+    started = time.perf_counter()
+    reply = await backend.complete(
+        prompt,
+        [RUN_IN_TERMINAL],
+        temperature=config.temperature,
+        max_tokens=config.max_reply_tokens,
+    )
+    record.model_s += time.perf_counter() - started
+    record.turns = turn
+    reply = normalize_reply(reply)
+    if backend.uses_model:
+        record.prompt_tokens += reply.prompt_tokens or fitter.total(prompt)
+        record.completion_tokens += reply.completion_tokens or backend.count_tokens(
+            reply.content + "".join(c.raw for c in reply.tool_calls)
+        )
+    emit(
+        on_event,
+        TaskEvent(
+            kind=EventKind.MODEL_TURN,
+            turn=turn,
+            max_turns=config.max_turns,
+            message=f"[{turn}/{config.max_turns}] model replied",
+        ),
+    )
+    return reply
+
+
+async def _run_command(
+    session: Session,
+    call: CommandCall,
+    record: TaskRecorder,
+    config: LoopConfig,
+    turn: int,
+    on_event: EventCallback | None,
+) -> str:
+    """Run the command, record it, and return the observation text the model will read."""
+    index = len(record.runs)
+    prefix = f"[{turn}/{config.max_turns}]"
+    emit(
+        on_event,
+        TaskEvent(
+            kind=EventKind.COMMAND_STARTED,
+            turn=turn,
+            max_turns=config.max_turns,
+            command_index=index,
+            command=call.command,
+            message=f"{prefix} $ {_short(call.command)}",
+        ),
+    )
+    result = await session.run(call.command, timeout_s=call.timeout_ms / 1000)
+    run = CommandRun(command=call.command, timeout_ms=call.timeout_ms, result=result)
+    tokens = None
+    if len(result.output) > BIG_OUTPUT_CHARS:
+        tokens = await anyio.to_thread.run_sync(record.count_proxy_tokens, result.output)
+    record.add_run(run, tokens)
+    outcome = "timed out" if result.timed_out else f"exit {result.exit_code}"
+    emit(
+        on_event,
+        TaskEvent(
+            kind=EventKind.COMMAND_FINISHED,
+            turn=turn,
+            max_turns=config.max_turns,
+            command_index=index,
+            command=call.command,
+            exit_code=result.exit_code,
+            message=f"{prefix} {_short(call.command)} -> {outcome} ({result.duration_s:.1f} s)",
+        ),
+    )
+    observation = observe(result, timeout_ms=call.timeout_ms, limit=config.observation_chars)
+    notes = "".join(f"Note: {note}.\n" for note in call.notes)
+    return notes + observation.text
+
+
+def _correct(
+    record: TaskRecorder,
+    reply: ModelReply,
+    call: ToolCall,
+    others: list[ToolCall],
+    problem: CallProblem,
+) -> None:
+    """Answer a call that cannot run with a correction the model can act on."""
+    if call.arguments is None:
+        # Unreadable JSON cannot go back as a structured call; show it as the text it was.
+        text = "\n".join(p for p in (reply.content, f"<tool_call>{call.raw}</tool_call>") if p)
+        record.add_message(ChatMessage(role="assistant", content=text))
+        record.add_message(ChatMessage(role="user", content=problem.message))
+        return
+    kept_others = _readable(others)
+    record.add_message(_assistant(reply, [call, *kept_others]))
+    record.add_message(_tool(call.id, problem.message))
+    for other in kept_others:
+        record.add_message(_tool(other.id, IGNORED_CALL))
+
+
+def _gave_up(
+    record: TaskRecorder, malformed: FormatBudget, on_event: EventCallback | None
+) -> TaskResult:
+    reason = f"the model sent {malformed.used} malformed replies in a row"
+    return _without_answer(record, TaskStatus.INCOMPLETE, reason, on_event)
+
+
+def _finished(
+    record: TaskRecorder, status: TaskStatus, answer: str, on_event: EventCallback | None
+) -> TaskResult:
+    result = record.finish(status, answer)
+    _announce(result, on_event)
+    return result
+
+
+def _without_answer(
+    record: TaskRecorder,
+    status: TaskStatus,
+    reason: str,
+    on_event: EventCallback | None,
+    *,
+    error: str | None = None,
+) -> TaskResult:
+    result = record.finish_without_answer(status, reason, error=error)
+    _announce(result, on_event)
+    return result
+
+
+def _announce(result: TaskResult, on_event: EventCallback | None) -> None:
+    emit(
+        on_event,
+        TaskEvent(
+            kind=EventKind.TASK_FINISHED,
+            turn=result.turns,
+            message=f"task {result.status.value} after {result.turns} turns, "
+            f"{len(result.commands)} commands",
+        ),
+    )
+
+
+def _assistant(reply: ModelReply, calls: list[ToolCall]) -> ChatMessage:
+    return ChatMessage(role="assistant", content=reply.content, tool_calls=calls)
+
+
+def _readable(calls: list[ToolCall]) -> list[ToolCall]:
+    """Calls whose arguments parsed: only those can go back to an endpoint as structured calls."""
+    return [c for c in calls if c.arguments is not None]
+
+
+def _tool(call_id: str, content: str) -> ChatMessage:
+    return ChatMessage(role="tool", content=content, tool_call_id=call_id)
+
+
+def _tools_json() -> str:
+    return json.dumps(RUN_IN_TERMINAL.openai_schema())
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,74 @@
+"""Digest of compiler and linker output (gcc, clang, javac, tsc, ld, make): counts of errors and
+warnings, every distinct error with file:line:col, and warnings grouped by kind so a flood of
+the same warning costs one line."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from terminus_mcp.agent.summaries.base import Digest, capped, clip, dedupe
+
+_GCC = re.compile(
+    r"^(?P<loc>[^\s:][^:\n]*:\d+(?::\d+)?): (?P<kind>fatal error|error|warning): (?P<msg>.*)$"
+)
+_TSC = re.compile(
+    r"^(?P<loc>[^\s(][^(\n]*\(\d+,\d+\)): (?P<kind>error|warning) (?P<msg>TS\d+: .*)$"
+)
+_LINKER = re.compile(r"(undefined reference to .*|multiple definition of .*|cannot find -l\S+)$")
+_MAKE_ERROR = re.compile(r"^g?make(?:\[\d+\])?: \*\*\* .*$")
+_FLAG = re.compile(r"\[(-W[\w=+-]+)\]$")
+
+MAX_ERRORS = 10
+MAX_WARNING_KINDS = 5
+
+
+def _diagnostics(lines: list[str]) -> list[tuple[str, str, str]]:
+    found = []
+    for line in lines:
+        match = _GCC.match(line) or _TSC.match(line)
+        if match:
+            kind = "error" if "error" in match.group("kind") else "warning"
+            found.append((kind, match.group("loc"), match.group("msg").strip()))
+    return found
+
+
+def _warning_groups(warnings: list[tuple[str, str]]) -> list[str]:
+    kinds: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for loc, msg in warnings:
+        flag = _FLAG.search(msg)
+        kind = flag.group(1) if flag else msg
+        kinds[kind] += 1
+        example.setdefault(kind, f"{loc}: {msg}")
+    lines = [
+        clip(f"- {count}x {kind}, e.g. {example[kind]}" if count > 1 else f"- {example[kind]}")
+        for kind, count in kinds.most_common(MAX_WARNING_KINDS)
+    ]
+    rest = len(kinds) - MAX_WARNING_KINDS
+    if rest > 0:
+        lines.append(f"- ... and {rest} more kinds of warnings")
+    return lines
+
+
+def digest_compiler(output: str) -> Digest | None:
+    lines = output.splitlines()
+    diagnostics = _diagnostics(lines)
+    linker = dedupe([clip(m.group(1)) for line in lines if (m := _LINKER.search(line))])
+    if not diagnostics and not linker:
+        return None
+    errors = dedupe(
+        [clip(f"- {loc}: error: {msg}") for kind, loc, msg in diagnostics if kind == "error"]
+    )
+    errors += [f"- linker: {item}" for item in linker]
+    warnings = [(loc, msg) for kind, loc, msg in diagnostics if kind == "warning"]
+    distinct_warnings = len(set(warnings))
+    headline = f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
+    headline += f"{distinct_warnings} warning{'s' if distinct_warnings != 1 else ''}"
+    details = capped(errors, MAX_ERRORS, "errors")
+    if warnings:
+        details.append("Warnings:")
+        details.extend(_warning_groups(sorted(set(warnings), key=warnings.index)))
+    make_errors = dedupe([clip(line) for line in lines if _MAKE_ERROR.match(line)])
+    details.extend(make_errors[:2])
+    return Digest(headline=headline, details=details)

@@ -1,0 +1,117 @@
+"""Digest of pytest output: the counts line, and each failing test with its location and the
+``E`` lines of its error."""
+
+from __future__ import annotations
+
+import re
+
+from terminus_mcp.agent.summaries.base import Digest, capped, clip
+
+_COUNTS = re.compile(
+    r"^=*\s*((?:\d+ (?:failed|passed|skipped|deselected|xfailed|xpassed|warnings?|errors?),?\s*)+"
+    r"(?:in [\d.]+s(?: \([^)]*\))?)?)\s*=*$"
+)
+_NO_TESTS = re.compile(r"^=+ no tests ran in [\d.]+s =+$")
+_SESSION = "test session starts"
+_SUMMARY_ITEM = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$")
+_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$")
+_LOCATION = re.compile(r"^(\S+?\.py):(\d+): ?(.*)$")
+_PART = re.compile(r"^=+ (FAILURES|ERRORS|short test summary info|warnings summary) =+$")
+
+MAX_TESTS = 20
+E_LINES = 3
+
+
+def _sections(lines: list[str]) -> dict[str, list[str]]:
+    """Failure and error sections by their header name (``test_x``, ``TestA.test_b``)."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    in_part = False
+    for line in lines:
+        part = _PART.match(line)
+        if part:
+            in_part = part.group(1) in ("FAILURES", "ERRORS")
+            current = None
+            continue
+        if line.startswith("=") and line.endswith("="):
+            in_part = False
+            current = None
+            continue
+        if not in_part:
+            continue
+        header = _SECTION.match(line)
+        if header:
+            current = sections.setdefault(header.group(1), [])
+        elif current is not None:
+            current.append(line)
+    return sections
+
+
+def _section_for(test_id: str, sections: dict[str, list[str]]) -> list[str] | None:
+    if test_id in sections:
+        return sections[test_id]
+    dotted = test_id.split("::", 1)[-1].replace("::", ".")
+    for name, body in sections.items():
+        short = name.removeprefix("ERROR at setup of ").removeprefix("ERROR at teardown of ")
+        short = short.removeprefix("ERROR collecting ")
+        if short == dotted or test_id.endswith(short) or short.endswith(test_id):
+            return body
+    return None
+
+
+def _error_text(body: list[str], fallback: str | None) -> tuple[str, str]:
+    """(location, error text) from a section: the last ``file.py:N`` line and its ``E`` lines."""
+    location = ""
+    for line in reversed(body):
+        found = _LOCATION.match(line)
+        if found:
+            location = f"{found.group(1)}:{found.group(2)}"
+            break
+    errors = [line[1:].strip() for line in body if line.startswith("E ")]
+    errors = [e for e in errors if e][:E_LINES]
+    if not errors and fallback:
+        errors = [fallback]
+    return location, " | ".join(errors)
+
+
+def digest_pytest(output: str) -> Digest | None:
+    lines = output.splitlines()
+    has_session = any(_SESSION in line for line in lines[:50]) or any(
+        _PART.match(line) for line in lines
+    )
+    counts = ""
+    for line in reversed(lines[-30:]):
+        found = _COUNTS.match(line.strip())
+        if found and ("passed" in line or "failed" in line or "error" in line):
+            counts = found.group(1).strip()
+            break
+        if _NO_TESTS.match(line.strip()):
+            counts = "no tests ran"
+            break
+    if not has_session and not counts:
+        return None
+    sections = _sections(lines)
+    details: list[str] = []
+    for line in lines:
+        item = _SUMMARY_ITEM.match(line.strip())
+        if not item:
+            continue
+        kind, test_id, message = item.groups()
+        body = _section_for(test_id, sections)
+        location, error = _error_text(body or [], message)
+        label = test_id if kind == "FAILED" else f"{test_id} (error)"
+        text = f"- {label}"
+        if location and location not in test_id:
+            text += f" at {location}"
+        if error:
+            text += f": {error}"
+        details.append(clip(text, 400))
+    if not details and counts and "failed" not in counts and "error" not in counts:
+        return Digest(headline=counts)
+    if not details:
+        # No short summary (-rN or --tb=no): fall back to section names.
+        details = [f"- {name}" for name in sections]
+    return Digest(
+        headline=counts or "pytest output without a final count",
+        details=capped(details, MAX_TESTS, "failing tests"),
+    )

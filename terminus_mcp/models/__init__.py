@@ -1,0 +1,1 @@
+"""Model backends behind one small seam (:mod:`terminus_mcp.models.base`)."""
