@@ -23,7 +23,7 @@ from terminus_mcp.agent.result import TaskResult
 from terminus_mcp.server.auth import http_auth
 from terminus_mcp.server.instructions import INSTRUCTIONS
 from terminus_mcp.server.tasks import TaskRegistry
-from terminus_mcp.service import EventCallback, TaskLog, TaskRequest
+from terminus_mcp.service import EventCallback, TaskHandle, TaskLog, TaskRequest
 from terminus_mcp.settings import Settings
 
 
@@ -31,7 +31,11 @@ class Engine(Protocol):
     """What the server needs from :class:`terminus_mcp.service.TerminusService`."""
 
     async def run_task(
-        self, request: TaskRequest, on_event: EventCallback | None = None
+        self,
+        request: TaskRequest,
+        on_event: EventCallback | None = None,
+        *,
+        handle: TaskHandle | None = None,
     ) -> TaskResult: ...
 
     def task_log(self, transcript_id: str) -> TaskLog: ...
@@ -67,7 +71,9 @@ async def open_state(
     factory = engine_factory or _service_factory
     async with factory(settings) as engine:
         registry = TaskRegistry(
-            lambda request, on_event: engine.run_task(request, on_event=on_event),
+            lambda request, on_event, handle: engine.run_task(
+                request, on_event=on_event, handle=handle
+            ),
             max_concurrent=settings.max_concurrent_tasks,
             max_queued=settings.max_queued_tasks,
             result_ttl_s=settings.result_ttl_s,

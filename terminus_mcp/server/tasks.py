@@ -10,8 +10,9 @@ The registry also enforces the limits: at most ``max_concurrent`` tasks run at o
 and tasks on the same ``session_id`` run one after another, in submission order.
 
 The seam is :data:`TaskRunner` (in production ``TerminusService.run_task``). Cancelling a task
-cancels the runner's scope; a runner that returns a partial ``cancelled`` result under
-cancellation keeps it, otherwise the registry builds one from the events it saw.
+calls its :class:`~terminus_mcp.service.TaskHandle`, and the runner returns its partial
+``cancelled`` result; a runner stopped by cancellation instead (shutdown) leaves its partial
+result on the handle, or the registry builds one from the events it saw.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from terminus_mcp.agent.result import CommandRecord, TaskResult, TaskStatus, Timings
 from terminus_mcp.errors import Busy, TaskNotFound, TerminusError
-from terminus_mcp.service import EventCallback, EventKind, TaskEvent, TaskRequest
+from terminus_mcp.service import EventCallback, EventKind, TaskEvent, TaskHandle, TaskRequest
 
 logger = logging.getLogger(__name__)
 
-TaskRunner = Callable[[TaskRequest, EventCallback], Awaitable[TaskResult]]
-"""Runs one task to its end, reporting progress through the callback (sync, on the loop)."""
+TaskRunner = Callable[[TaskRequest, EventCallback, TaskHandle], Awaitable[TaskResult]]
+"""Runs one task to its end (``TerminusService.run_task``), reporting progress through the
+callback (sync, on the loop); ``handle.cancel()`` makes it return its partial result."""
 
 _DEFAULT_DURATION_S = 30.0
 """Assumed task duration for the busy hint until some tasks have finished."""
@@ -74,6 +76,7 @@ class TrackedTask:
     cancel_requested: bool = False
     done: anyio.Event = field(default_factory=anyio.Event)
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    handle: TaskHandle = field(default_factory=TaskHandle)
     listeners: set[MemoryObjectSendStream[TaskEvent]] = field(default_factory=set)
 
     @property
@@ -125,6 +128,7 @@ class TaskRegistry:
         for task in self._tasks.values():
             if task.phase is not TaskPhase.DONE:
                 task.cancel_requested = True
+                task.handle.cancel()
                 task.scope.cancel()
         self._group.cancel_scope.cancel()
         try:
@@ -223,7 +227,7 @@ class TaskRegistry:
                     task.phase = TaskPhase.RUNNING
                     task.started_at = self._clock()
                     on_event = partial(self._on_event, task)
-                    task.result = await self._runner(task.request, on_event)
+                    task.result = await self._runner(task.request, on_event, task.handle)
         except TerminusError as exc:
             task.error = exc
         except Exception:
@@ -236,8 +240,10 @@ class TaskRegistry:
             )
         finally:
             if task.result is None and task.error is None:
-                # Cancelled before the runner returned anything: keep what the events show.
-                task.result = self._fallback_result(task, TaskStatus.CANCELLED)
+                # Stopped by cancellation: keep the runner's partial result, else the events.
+                task.result = task.handle.result or self._fallback_result(
+                    task, TaskStatus.CANCELLED
+                )
             task.phase = TaskPhase.DONE
             task.finished_at = self._clock()
             if task.started_at is not None:
@@ -331,14 +337,25 @@ class TaskRegistry:
         """
         task = self.get(task_id)
         self.request_cancel(task)
-        with anyio.CancelScope(shield=True), anyio.move_on_after(grace_s):
-            await task.done.wait()
+        with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(grace_s):
+                await task.done.wait()
+            if task.phase is not TaskPhase.DONE:
+                task.scope.cancel()  # the runner did not stop in time: cut it off
+                await task.done.wait()
         return task
 
     def request_cancel(self, task: TrackedTask) -> None:
-        """Ask a task to stop without waiting for it (safe from a cancelled scope)."""
-        if task.phase is not TaskPhase.DONE:
-            task.cancel_requested = True
+        """Ask a task to stop without waiting for it (safe from a cancelled scope).
+
+        A queued task is cancelled at once; a running one through its handle, so the runner
+        kills the command and returns its partial result.
+        """
+        if task.phase is TaskPhase.DONE:
+            return
+        task.cancel_requested = True
+        task.handle.cancel()
+        if task.phase is TaskPhase.QUEUED:
             task.scope.cancel()
 
     # --- retention ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.errors import Busy, TaskNotFound, WorkspaceError
 from terminus_mcp.server.tasks import TaskPhase, TaskRegistry
-from terminus_mcp.service import EventCallback, EventKind, TaskEvent, TaskRequest
+from terminus_mcp.service import EventCallback, EventKind, TaskEvent, TaskHandle, TaskRequest
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +25,9 @@ class ScriptedRunner:
         self.overlaps: list[tuple[str, str]] = []
         self.gate: anyio.Event | None = None
 
-    async def __call__(self, request: TaskRequest, on_event: EventCallback) -> TaskResult:
+    async def __call__(
+        self, request: TaskRequest, on_event: EventCallback, handle: TaskHandle
+    ) -> TaskResult:
         for other in self.running:
             self.overlaps.append((other, request.query))
         self.running.add(request.query)
@@ -33,7 +35,7 @@ class ScriptedRunner:
         try:
             on_event(TaskEvent(kind=EventKind.COMMAND_STARTED, command="sleep", message="$ sleep"))
             if self.gate is not None:
-                await self.gate.wait()
+                await self.gate.wait()  # ignores its handle: only the scope stops it
             await anyio.sleep(self.seconds)
             on_event(
                 TaskEvent(
@@ -116,7 +118,7 @@ async def test_cancel_keeps_what_ran_and_a_partial_result() -> None:
     async with registry(runner) as reg:
         task = reg.submit(request("stuck"))
         await anyio.sleep(0.05)
-        done = await reg.cancel(task.id)
+        done = await reg.cancel(task.id, grace_s=0.2)  # the runner ignores its handle
         assert done.phase is TaskPhase.DONE
         assert done.result is not None
         assert done.result.status is TaskStatus.CANCELLED
@@ -125,12 +127,15 @@ async def test_cancel_keeps_what_ran_and_a_partial_result() -> None:
 
 
 async def test_runner_partial_result_under_cancellation_is_kept() -> None:
-    async def partial_runner(req: TaskRequest, on_event: EventCallback) -> TaskResult:
-        try:
+    async def partial_runner(
+        req: TaskRequest, on_event: EventCallback, handle: TaskHandle
+    ) -> TaskResult:
+        # Like the service: a cancel through the handle returns the partial result.
+        with anyio.CancelScope() as scope:
+            handle._attach(scope)
             await anyio.sleep(30)
-        except anyio.get_cancelled_exc_class():
-            return TaskResult(status=TaskStatus.CANCELLED, answer="partial: 3 tests passed")
-        raise AssertionError("not cancelled")
+        assert handle.cancel_requested
+        return TaskResult(status=TaskStatus.CANCELLED, answer="partial: 3 tests passed")
 
     reg = TaskRegistry(
         partial_runner, max_concurrent=1, max_queued=0, result_ttl_s=60, max_kept_results=5
@@ -144,7 +149,7 @@ async def test_runner_partial_result_under_cancellation_is_kept() -> None:
 
 
 async def test_refusals_and_internal_errors_are_kept_apart() -> None:
-    async def refusing(req: TaskRequest, on_event: EventCallback) -> TaskResult:
+    async def refusing(req: TaskRequest, on_event: EventCallback, handle: TaskHandle) -> TaskResult:
         if req.query == "refuse":
             raise WorkspaceError("workdir is gone", fix="pass another")
         raise KeyError("boom")
