@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -55,6 +55,8 @@ class AppState:
     registry: TaskRegistry
     cwd: Path
     """The server's working directory: the default workdir (IDE clients start servers there)."""
+    sessions: set[str] = field(default_factory=set)
+    """Session ids tasks have named, so closing an id nobody used is an error, not a no-op."""
 
 
 def _service_factory(settings: Settings) -> AbstractAsyncContextManager[Engine]:

@@ -21,7 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ListRootsResult, ToolAnnotations
 from pydantic import Field
 
-from terminus_mcp.errors import TaskError, TerminusError
+from terminus_mcp.errors import SessionNotFound, TaskError, TerminusError
 from terminus_mcp.server.app import AppState
 from terminus_mcp.server.outcome import TaskOutcome, outcome_of, render
 from terminus_mcp.server.tasks import TaskPhase, TrackedTask, new_correlation_id
@@ -219,6 +219,8 @@ def build_tools(settings: Settings) -> list[Tool]:
                 query=query, description=description, workdir=path, session_id=session_id
             )
             task = state.registry.submit(request)
+            if session_id is not None:
+                state.sessions.add(session_id)
             logger.info("task %s started: %s", task.id, (description or query)[:80])
             task = await _wait_with_progress(state, ctx, task, wait_seconds, owner=True)
             return _finish(task, state.settings)
@@ -266,7 +268,15 @@ def build_tools(settings: Settings) -> list[Tool]:
     async def close_session(session_id: str, ctx: ToolContext) -> str:
         with tool_errors("close_session"):
             state = _state(ctx)
+            if session_id not in state.sessions:
+                known = ", ".join(sorted(state.sessions)) or "none"
+                raise SessionNotFound(
+                    f"no session has id {session_id!r}",
+                    why=f"no task of this server named it (sessions named so far: {known})",
+                    fix="pass the session_id you gave run_terminal_task",
+                )
             await state.engine.close_session(session_id)
+            state.sessions.discard(session_id)
             return f"Session {session_id} closed; its container is removed."
 
     runs = ToolAnnotations(
