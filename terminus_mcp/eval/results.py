@@ -28,7 +28,8 @@ class JudgeScores(BaseModel):
 
     @property
     def mean(self) -> float:
-        return sum(getattr(self, axis) for axis in JUDGE_AXES) / len(JUDGE_AXES)
+        grades: list[int] = [getattr(self, axis) for axis in JUDGE_AXES]
+        return sum(grades) / len(grades)
 
 
 class TaskRow(BaseModel):

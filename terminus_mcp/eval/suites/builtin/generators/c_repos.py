@@ -50,7 +50,11 @@ def _units(root: Path, count: int, *, noisy: bool) -> None:
                 f"    unsigned limit = {i + 10}u;\n"
                 f"    for (int k = 0; k < value; k++) {{ if (k == limit) break; }}\n" + body
             )
-        _write(root, f"src/unit_{i:02d}.c", f'#include "units.h"\n\nint unit_{i:02d}(int value) {{\n{body}}}\n')
+        _write(
+            root,
+            f"src/unit_{i:02d}.c",
+            f'#include "units.h"\n\nint unit_{i:02d}(int value) {{\n{body}}}\n',
+        )
         decls.append(f"int unit_{i:02d}(int value);")
     _write(root, "include/units.h", "#pragma once\n" + "\n".join(decls) + "\n")
     calls = " + ".join(f"unit_{i:02d}(1)" for i in range(count))
@@ -63,7 +67,7 @@ def _units(root: Path, count: int, *, noisy: bool) -> None:
 
 
 def make_compile_error(root: Path) -> None:
-    """40 units build; src/wire_parser.c has an undeclared identifier and a bad pointer assignment."""
+    """40 noisy units build; src/wire_parser.c has an undeclared identifier."""
     _write(root, "Makefile", MAKEFILE)
     _units(root, 40, noisy=True)
     _write(
@@ -144,15 +148,13 @@ def make_then_test(root: Path) -> None:
     _write(
         root,
         "tests/test_ring.c",
-        "#include <stdio.h>\n#include \"ring.h\"\n\n"
+        '#include <stdio.h>\n#include "ring.h"\n\n'
         "static int failures = 0, passed = 0;\n"
         "#define CHECK(name, cond, want, got) do { if (cond) { passed++; "
         'printf("[ RUN      ] %s\\n[       OK ] %s\\n", name, name); } else { failures++; '
         'printf("[ RUN      ] %s\\n%s:%d: Failure: expected %d, got %d\\n[  FAILED  ] %s\\n", '
         "name, __FILE__, __LINE__, want, got, name); } } while (0)\n\n"
-        "int main(void) {\n"
-        + "\n".join(checks)
-        + "\n    {\n"
+        "int main(void) {\n" + "\n".join(checks) + "\n    {\n"
         "        ring_t r; ring_init(&r); int out = -1;\n"
         "        for (int i = 0; i < 12; i++) { ring_push(&r, i); ring_pop(&r, &out); }\n"
         "        ring_push(&r, 7); ring_pop(&r, &out);\n"
@@ -172,7 +174,8 @@ def cmake_template_error(root: Path) -> None:
             root,
             f"src/shape_{i:02d}.cpp",
             '#include "geometry.hpp"\n\n'
-            f"double shape_{i:02d}_area() {{ return geo::scale(Box{{{i}.0, 2.0}}, 2.0).area(); }}\n",
+            f"double shape_{i:02d}_area() {{\n"
+            f"    return geo::scale(Box{{{i}.0, 2.0}}, 2.0).area();\n}}\n",
         )
     sources.append("src/report.cpp")
     _write(

@@ -58,12 +58,15 @@ def javac_errors(root: Path) -> None:
         "package com.acme.ledger;\n\n"
         "public class Report {\n"
         "    public String render(Ledger ledger) {\n"
-        "        int lines = \"Balance: \" + ledger.balance();\n"
+        '        int lines = "Balance: " + ledger.balance();\n'
         "        return String.valueOf(lines);\n"
         "    }\n}\n",
     )
-    _write(root, "build.sh", "#!/bin/sh\nmkdir -p out\n"
-           "javac -Xlint:all -d out $(find src -name '*.java' | sort)\n")
+    _write(
+        root,
+        "build.sh",
+        "#!/bin/sh\nmkdir -p out\njavac -Xlint:all -d out $(find src -name '*.java' | sort)\n",
+    )
 
 
 RUNNER = """\
@@ -116,10 +119,13 @@ def java_test_runner(root: Path) -> None:
         '        return String.format("%d.%02d", cents / 100, cents % 100);\n'
         "    }\n}\n",
     )
-    checks = "package com.acme.money;\n\npublic final class Check {\n" \
-        "    public static void equal(long want, long got) {\n" \
-        '        if (want != got) throw new AssertionError("expected " + want + " but was " + got);\n' \
+    checks = (
+        "package com.acme.money;\n\npublic final class Check {\n"
+        "    public static void equal(long want, long got) {\n"
+        "        if (want != got)\n"
+        '            throw new AssertionError("expected " + want + " but was " + got);\n'
         "    }\n}\n"
+    )
     _write(root, "test/com/acme/money/Check.java", checks)
     for group in range(4):
         methods = []

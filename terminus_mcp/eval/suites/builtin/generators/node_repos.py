@@ -38,8 +38,12 @@ def _passing_file(root: Path, topic: str, count: int) -> None:
 
 
 def _package(root: Path) -> None:
-    _write(root, "package.json", '{\n  "name": "router-kit",\n  "type": "module",\n'
-           '  "scripts": { "test": "node --test" }\n}\n')
+    _write(
+        root,
+        "package.json",
+        '{\n  "name": "router-kit",\n  "type": "module",\n'
+        '  "scripts": { "test": "node --test" }\n}\n',
+    )
 
 
 def node_test_failures(root: Path) -> None:

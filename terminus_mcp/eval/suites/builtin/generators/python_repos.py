@@ -85,9 +85,7 @@ def pytest_failures(root: Path) -> None:
 
 def pytest_all_pass(root: Path) -> None:
     """420 passing tests."""
-    _shop_base(
-        root, ["catalog", "shipping", "tax", "coupons", "returns", "reports", "ledger"], 60
-    )
+    _shop_base(root, ["catalog", "shipping", "tax", "coupons", "returns", "reports", "ledger"], 60)
 
 
 def import_error(root: Path) -> None:

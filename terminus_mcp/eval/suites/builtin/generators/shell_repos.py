@@ -28,7 +28,8 @@ while IFS=' ' read -r name size; do
   count=$((count + 1))
   bar "compress ${name}"
   if [[ ! -f "assets/${name}" ]]; then
-    echo "${red}error:${reset} asset '${name}' is listed in assets/manifest.txt:${count} but the file is missing"
+    where="assets/manifest.txt:${count}"
+    echo "${red}error:${reset} asset '${name}' is listed in ${where} but the file is missing"
     echo "${red}BUILD FAILED${reset} after ${count} of ${total} assets"
     exit 3
   fi
