@@ -76,7 +76,7 @@ CHAT_TEMPLATE = """\
 {%- endif %}
 {%- endfor %}
 {%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}
-"""
+"""  # noqa: E501
 
 DEFAULT_TOOL: dict[str, Any] = {
     "type": "function",
@@ -94,11 +94,12 @@ DEFAULT_TOOL: dict[str, Any] = {
     },
 }
 
-_WORDS = (
+_WORD_TEXT = (
     "run build test the project workspace command output error failing pass check report "
     "summary exit code compile module python node make pytest install lines files folder "
-    "please execute and tell me what happened with each step you are an execution agent"
-).split()
+    "please execute and tell me what happened with each step you are an execution agent "
+)
+_WORDS = _WORD_TEXT.split()
 
 
 def _phrase(rng: random.Random, low: int, high: int) -> str:
@@ -132,9 +133,7 @@ _OBSERVATIONS = (
 )
 
 
-def _examples(
-    conversations: Sequence[tuple[str, str]], seed: int
-) -> list[tuple[str, str, str]]:
+def _examples(conversations: Sequence[tuple[str, str]], seed: int) -> list[tuple[str, str, str]]:
     rng = random.Random(seed)
     pairs = list(conversations) or [
         (_phrase(rng, 8, 30), _phrase(rng, 3, 12) + f" Run `{COMMAND}`.") for _ in range(2)
@@ -247,7 +246,9 @@ def build_tiny_qwen(
         if loss.item() < 0.02 and bool((guesses == labels[:, 1:])[taught].all()):
             break
     else:
-        raise AssertionError(f"the tiny model did not learn its trajectory (loss {loss.item():.3f})")
+        raise AssertionError(
+            f"the tiny model did not learn its trajectory (loss {loss.item():.3f})"
+        )
 
     model.eval()
     model.generation_config.eos_token_id = [
