@@ -1,0 +1,157 @@
+"""Health checks of the sandbox: engine, runtime, image, and limits seen from inside.
+
+:func:`run_checks` returns one :class:`Check` per question, each failure with the command
+that fixes it. The limits are checked in a real probe container, from the inside: a flag
+the engine silently ignored would show up here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import anyio
+import docker
+from pydantic import BaseModel
+
+from terminus_mcp.errors import TerminusError
+from terminus_mcp.sandbox.api import SessionSpec
+from terminus_mcp.sandbox.engine import (
+    START_FIX,
+    docker_client,
+    engine_runtimes,
+    ensure_image,
+    image_fix,
+    select_runtime,
+)
+from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.settings import Settings
+
+PROBE = (
+    "echo uid=$(id -u); grep '^CapEff:' /proc/self/status | tr -d '\\t'; "
+    "echo nets=$(ls /sys/class/net | tr '\\n' ,); "
+    "echo mem=$(cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes "
+    "2>/dev/null | head -n 1); "
+    "echo pids=$(cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null "
+    "| head -n 1); "
+    "grep '^NoNewPrivs:' /proc/self/status | tr -d '\\t'"
+)
+
+
+class Check(BaseModel):
+    """One answer of the doctor."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _probe_checks(values: dict[str, str], settings: Settings) -> list[Check]:
+    fix = "report this: the engine ignored a hardening flag (`terminus-mcp doctor` output)"
+    mem_expected = str(settings.memory_limit_mb * 1024 * 1024)
+    pids_expected = str(settings.pids_limit)
+    uid = values.get("uid", "?")
+    nets = [n for n in values.get("nets", "").split(",") if n]
+    return [
+        Check(name="non-root user", ok=uid not in ("0", "?"), detail=f"uid {uid}", fix=fix),
+        Check(
+            name="capabilities dropped",
+            ok=values.get("CapEff") == "0000000000000000",
+            detail=f"CapEff {values.get('CapEff', '?')}",
+            fix=fix,
+        ),
+        Check(
+            name="no-new-privileges",
+            ok=values.get("NoNewPrivs") == "1",
+            detail=f"NoNewPrivs {values.get('NoNewPrivs', '?')}",
+            fix=fix,
+        ),
+        Check(
+            name="no network",
+            ok=nets == ["lo"],
+            detail="interfaces: " + (", ".join(nets) or "none"),
+            fix="unset TERMINUS_NETWORK" if settings.network else fix,
+        ),
+        Check(
+            name="memory limit",
+            ok=values.get("mem") == mem_expected,
+            detail=f"cgroup limit {values.get('mem', '?')} bytes (want {mem_expected})",
+            fix=fix,
+        ),
+        Check(
+            name="pids limit",
+            ok=values.get("pids") == pids_expected,
+            detail=f"cgroup limit {values.get('pids', '?')} (want {pids_expected})",
+            fix=fix,
+        ),
+    ]
+
+
+def _parse_probe(output: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in output.splitlines():
+        for sep in ("=", ":"):
+            if sep in line:
+                key, _, value = line.partition(sep)
+                values[key.strip()] = value.strip()
+                break
+    return values
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    """Every check, in order; later ones are skipped (and say so) when an earlier one fails."""
+    checks: list[Check] = []
+    try:
+        client: docker.DockerClient = await anyio.to_thread.run_sync(docker_client, settings)
+    except TerminusError as exc:
+        checks.append(
+            Check(name="Docker engine", ok=False, detail=exc.why or exc.what, fix=START_FIX)
+        )
+        return checks
+    version = await anyio.to_thread.run_sync(client.version)
+    checks.append(
+        Check(
+            name="Docker engine",
+            ok=True,
+            detail=f"version {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}",
+        )
+    )
+    try:
+        runtime = await anyio.to_thread.run_sync(select_runtime, client, settings)
+        known = await anyio.to_thread.run_sync(engine_runtimes, client)
+        name = "gVisor (runsc)" if runtime == "runsc" else "runc (gVisor not installed)"
+        if runtime is None and "runsc" in known:
+            name = "runc (gVisor available but TERMINUS_RUNTIME=runc)"
+        checks.append(Check(name="runtime", ok=True, detail=name))
+    except TerminusError as exc:
+        checks.append(Check(name="runtime", ok=False, detail=exc.what, fix=exc.fix))
+        return checks
+    try:
+        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image)
+        checks.append(Check(name="sandbox image", ok=True, detail=settings.sandbox_image))
+    except TerminusError:
+        checks.append(
+            Check(
+                name="sandbox image",
+                ok=False,
+                detail=f"{settings.sandbox_image} is missing",
+                fix=image_fix(settings.sandbox_image),
+            )
+        )
+        return checks
+    with tempfile.TemporaryDirectory(prefix="terminus-doctor-") as tmp:
+        os.chmod(tmp, 0o777)  # an empty scratch folder the sandbox user may enter
+        real = await anyio.to_thread.run_sync(os.path.realpath, tmp)
+        probe_settings = settings.model_copy(update={"allowed_roots": [Path(real)]})
+        try:
+            async with SandboxManager(probe_settings, client=client) as sandboxes:
+                session = await sandboxes.create(SessionSpec(workdir=Path(tmp)))
+                result = await session.run(PROBE, timeout_s=30)
+        except TerminusError as exc:
+            checks.append(Check(name="probe container", ok=False, detail=exc.message, fix=exc.fix))
+            return checks
+    checks.append(Check(name="probe container", ok=result.exit_code == 0, detail="started and ran"))
+    checks.extend(_probe_checks(_parse_probe(result.output), settings))
+    return checks
