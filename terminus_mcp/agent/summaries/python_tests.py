@@ -88,7 +88,9 @@ def digest_pytest(output: str) -> Digest | None:
         if _NO_TESTS.match(line.strip()):
             counts = "no tests ran"
             break
-    if not has_session and not counts:
+    # Without pytest's header or sections, a bare counts line must carry pytest's timing
+    # ("... in 0.42s"): javac's "2 errors" or a C harness's "63 passed, 1 failed" are not pytest.
+    if not has_session and " in " not in counts:
         return None
     sections = _sections(lines)
     details: list[str] = []
