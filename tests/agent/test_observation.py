@@ -35,12 +35,17 @@ def test_observation_reports_exit_code_duration_and_output() -> None:
     assert observation.text == "Exit code: 2\nDuration: 1.2 s\nOutput:\nboom"
     assert observation.output_chars == 4
     back = read_observation(observation.text)
-    assert back is not None and (back.exit_code, back.output, back.timed_out) == (2, "boom", False)
+    assert back is not None
+    assert (back.exit_code, back.output, back.timed_out) == (2, "boom", False)
 
 
 def test_timed_out_observation_says_so_and_reads_back() -> None:
     result = ExecResult(
-        command="sleep 9", exit_code=None, output="", duration_s=1.0, timed_out=True,
+        command="sleep 9",
+        exit_code=None,
+        output="",
+        duration_s=1.0,
+        timed_out=True,
         event=SessionEvent.OOM_KILLED,
     )
     text = observe(result, timeout_ms=1000, limit=1000).text
@@ -48,7 +53,11 @@ def test_timed_out_observation_says_so_and_reads_back() -> None:
     assert "out-of-memory" in text
     assert text.endswith("Output:\n(no output)")
     back = read_observation(text)
-    assert back is not None and (back.exit_code, back.timed_out, back.timeout_ms, back.output) == (
-        None, True, 1000, ""
+    assert back is not None
+    assert (back.exit_code, back.timed_out, back.timeout_ms, back.output) == (
+        None,
+        True,
+        1000,
+        "",
     )
     assert read_observation("Your call was not run") is None

@@ -30,7 +30,11 @@ def test_strip_think_removes_blocks_and_a_dangling_end() -> None:
 
 
 def test_hermes_call_in_text_is_parsed_and_removed() -> None:
-    text = 'Running it.\n<tool_call>\n{"name": "run_in_terminal", "arguments": {"command": "ls", "timeout": 30000}}\n</tool_call>'
+    text = (
+        "Running it.\n<tool_call>\n"
+        '{"name": "run_in_terminal", "arguments": {"command": "ls", "timeout": 30000}}'
+        "\n</tool_call>"
+    )
     content, calls = parse_text_tool_calls(text)
     assert content == "Running it."
     assert len(calls) == 1
@@ -39,13 +43,18 @@ def test_hermes_call_in_text_is_parsed_and_removed() -> None:
 
 
 def test_closing_tag_inside_the_command_does_not_cut_the_json() -> None:
-    text = '<tool_call>{"name": "run_in_terminal", "arguments": {"command": "echo \'</tool_call>\'"}}</tool_call>'
+    text = (
+        '<tool_call>{"name": "run_in_terminal", '
+        '"arguments": {"command": "echo \'</tool_call>\'"}}</tool_call>'
+    )
     _, calls = parse_text_tool_calls(text)
     assert calls[0].arguments == {"command": "echo '</tool_call>'"}
 
 
 def test_unclosed_call_at_the_end_counts() -> None:
-    _, calls = parse_text_tool_calls('<tool_call>{"name": "run_in_terminal", "arguments": {"command": "make"}}')
+    _, calls = parse_text_tool_calls(
+        '<tool_call>{"name": "run_in_terminal", "arguments": {"command": "make"}}'
+    )
     assert calls[0].arguments == {"command": "make"}
 
 
@@ -59,15 +68,19 @@ def test_two_calls_in_text_keep_their_order() -> None:
 
 
 def test_invalid_json_keeps_raw_text_and_says_why() -> None:
-    _, calls = parse_text_tool_calls('<tool_call>{"name": "run_in_terminal", "arguments": {"command": }</tool_call>')
+    _, calls = parse_text_tool_calls(
+        '<tool_call>{"name": "run_in_terminal", "arguments": {"command": }</tool_call>'
+    )
     assert calls[0].arguments is None
-    assert calls[0].error is not None and "invalid JSON" in calls[0].error
+    assert calls[0].error is not None
+    assert "invalid JSON" in calls[0].error
     assert '"command": }' in calls[0].raw
 
 
 def test_arguments_encoded_twice_are_decoded() -> None:
     _, calls = parse_text_tool_calls(
-        '<tool_call>{"name": "run_in_terminal", "arguments": "{\\"command\\": \\"ls\\"}"}</tool_call>'
+        '<tool_call>{"name": "run_in_terminal", '
+        '"arguments": "{\\"command\\": \\"ls\\"}"}</tool_call>'
     )
     assert calls[0].arguments == {"command": "ls"}
     assert parse_arguments('"{\\"command\\": \\"ls\\"}"') == ({"command": "ls"}, None)
@@ -94,7 +107,10 @@ def test_final_answer_is_normalized() -> None:
 
 
 def test_unclosed_final_answer_runs_to_the_end_and_empty_is_none() -> None:
-    assert extract_final_answer("<final_answer>\nCommand: x\n") == "<final_answer>\nCommand: x\n</final_answer>"
+    assert (
+        extract_final_answer("<final_answer>\nCommand: x\n")
+        == "<final_answer>\nCommand: x\n</final_answer>"
+    )
     assert extract_final_answer("<final_answer> </final_answer>") is None
     assert extract_final_answer("no answer here") is None
 
@@ -133,7 +149,12 @@ def test_timeouts_are_read_sensibly(timeout: object, expected_ms: int, noted: bo
         (_call({"cmd": "ls"}), '"command" must be a non-empty string'),
         (_call({"command": "ls", "timeout": -5}), '"timeout" must be a positive integer'),
         (_call({"command": "ls", "timeout": True}), '"timeout" must be a positive integer'),
-        (ToolCall(id="c", name="run_in_terminal", arguments=None, error="arguments are not valid JSON"), "not valid JSON"),
+        (
+            ToolCall(
+                id="c", name="run_in_terminal", arguments=None, error="arguments are not valid JSON"
+            ),
+            "not valid JSON",
+        ),
     ],
 )
 def test_check_call_explains_each_problem(call: ToolCall, phrase: str) -> None:

@@ -13,6 +13,7 @@ vLLM, a request for a model it does not serve gets 404 "The model `x` does not e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -61,7 +62,9 @@ def text(content: str) -> Reply:
 def tool_call(command: str, timeout: Any = 30000, **extra: Any) -> Reply:
     """One native ``run_in_terminal`` call."""
     arguments = {"command": command, "timeout": timeout, **extra}
-    return Reply(tool_calls=[("run_in_terminal", json.dumps(arguments))], finish_reason="tool_calls")
+    return Reply(
+        tool_calls=[("run_in_terminal", json.dumps(arguments))], finish_reason="tool_calls"
+    )
 
 
 def tool_calls(*commands: str) -> Reply:
@@ -140,19 +143,24 @@ class ScriptedOpenAIServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                # The client may have given up (its timeout): nothing to answer then.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (its timeout); nothing to answer
 
             def _error(self, status: int, message: str) -> None:
                 self._send(status, {"error": {"message": message, "type": "error", "code": status}})
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    self._send(200, {"object": "list", "data": [
-                        {"id": server.model, "object": "model", "owned_by": "scripted"}
-                    ]})
+                    self._send(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [
+                                {"id": server.model, "object": "model", "owned_by": "scripted"}
+                            ],
+                        },
+                    )
                 else:
                     self._error(404, f"no route {self.path}")
 
