@@ -15,7 +15,9 @@ _GCC = re.compile(
 _TSC = re.compile(
     r"^(?P<loc>[^\s(][^(\n]*\(\d+,\d+\)): (?P<kind>error|warning) (?P<msg>TS\d+: .*)$"
 )
-_LINKER = re.compile(r"(undefined reference to .*|multiple definition of .*|cannot find -l\S+)$")
+_LINKER = re.compile(
+    r"(undefined reference to .*|multiple definition of .*|cannot find -l[^\s:]+.*)$"
+)
 _MAKE_ERROR = re.compile(r"^g?make(?:\[\d+\])?: \*\*\* .*$")
 _FLAG = re.compile(r"\[(-W[\w=+-]+)\]$")
 
