@@ -125,7 +125,7 @@ def render_table(report: EvalReport) -> str:
     misses = [
         f"  {row.name}: missed {', '.join(map(repr, row.missed_facts))}"
         for row in report.rows
-        if row.missed_facts
+        if row.missed_facts and not row.error
     ]
     misses += [f"  {row.name}: error: {row.error}" for row in report.rows if row.error]
     misses += [
@@ -189,7 +189,7 @@ def render_markdown(report: EvalReport, chart_name: str = "chart.png") -> str:
         for row in notes:
             if row.error:
                 lines.append(f"- `{row.name}`: could not run: {row.error}")
-            if row.missed_facts:
+            elif row.missed_facts:
                 facts = ", ".join(f"`{fact}`" for fact in row.missed_facts)
                 lines.append(f"- `{row.name}`: missed {facts}")
             if row.forbidden_hits:

@@ -96,7 +96,7 @@ def warning_flood(root: Path) -> None:
 def missing_library(root: Path) -> None:
     """Everything compiles; the link step needs libsnappyc, which is not installed."""
     _write(root, "Makefile", MAKEFILE.replace("$(LDLIBS)", "$(LDLIBS) -lsnappyc"))
-    _units(root, 30, noisy=False)
+    _units(root, 30, noisy=True)
 
 
 def make_then_test(root: Path) -> None:
@@ -140,10 +140,10 @@ def make_then_test(root: Path) -> None:
         "    r->count--;\n    return 0;\n}\n",
     )
     checks = []
-    for i in range(63):
+    for i in range(240):
         checks.append(
             f"    {{ ring_t r; ring_init(&r); ring_push(&r, {i}); int out = -1; ring_pop(&r, &out);"
-            f' CHECK("test_push_pop_{i:02d}", out == {i}, {i}, out); }}'
+            f' CHECK("test_push_pop_{i:03d}", out == {i}, {i}, out); }}'
         )
     _write(
         root,
@@ -166,16 +166,17 @@ def make_then_test(root: Path) -> None:
 
 
 def cmake_template_error(root: Path) -> None:
-    """A C++ project with 17 translation units; one calls a function template wrongly."""
+    """A C++ project with 21 translation units; one calls a function template wrongly."""
     sources = []
-    for i in range(16):
+    for i in range(20):
         sources.append(f"src/shape_{i:02d}.cpp")
         _write(
             root,
             f"src/shape_{i:02d}.cpp",
             '#include "geometry.hpp"\n\n'
-            f"double shape_{i:02d}_area() {{\n"
-            f"    return geo::scale(Box{{{i}.0, 2.0}}, 2.0).area();\n}}\n",
+            f"double shape_{i:02d}_area(int precision) {{\n"
+            f"    double scaled = geo::scale(Box{{{i}.0, 2.0}}, 2.0).area();\n"
+            "    return scaled;\n}\n",
         )
     sources.append("src/report.cpp")
     _write(
@@ -202,6 +203,7 @@ def cmake_template_error(root: Path) -> None:
         "CMakeLists.txt",
         "cmake_minimum_required(VERSION 3.16)\nproject(geometry CXX)\n"
         "set(CMAKE_CXX_STANDARD 17)\n"
+        'set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} -Wall -Wextra")\n'
         "add_library(geometry STATIC\n  " + "\n  ".join(sources) + "\n)\n"
         "target_include_directories(geometry PUBLIC include)\n",
     )
