@@ -70,6 +70,8 @@ def test_snippet_runs(where: str, kind: str, code: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
     assert done.stdout.strip(), f"{where} printed nothing"
+    if "run_terminal_task" in code:
+        assert "<final_answer>" in done.stdout, f"{where} got no final answer:\n{done.stdout}"
 
 
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
