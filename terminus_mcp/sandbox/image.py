@@ -202,7 +202,9 @@ class Resource(BaseModel):
 def list_resources(client: docker.DockerClient) -> list[Resource]:
     """Sandbox containers (any owner) and images built by ``sandbox build``."""
     found: list[Resource] = []
-    for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
+    for container in client.containers.list(
+        all=True, filters={"label": LABEL_OWNER}, ignore_removed=True
+    ):
         found.append(
             Resource(
                 kind="container",

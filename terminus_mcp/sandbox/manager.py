@@ -258,7 +258,9 @@ def reap_orphans(client: docker.DockerClient, me: OwnerLabels) -> Sequence[str]:
     different time). Containers of live terminus-mcp processes and of other hosts are kept.
     """
     removed: list[str] = []
-    for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
+    for container in client.containers.list(
+        all=True, filters={"label": LABEL_OWNER}, ignore_removed=True
+    ):
         labels = container.labels or {}
         if _owner_alive(labels, me):
             continue
