@@ -76,7 +76,7 @@ class ContextFitter:
         for shrink in (head_tail_stub, header_stub):
             for index in older:
                 message = fitted[index]
-                smaller = shrink(message.content)
+                smaller = shrink(messages[index].content)  # from the original: true counts
                 total += self.count(smaller) - self.count(message.content)
                 fitted[index] = message.model_copy(update={"content": smaller})
                 if total <= self.budget:
