@@ -91,11 +91,13 @@ def build_server(
     state: AppState | None = None,
     engine_factory: EngineFactory | None = None,
     with_http_auth: bool = False,
+    on_state_closed: Callable[[], None] | None = None,
 ) -> MCPServer[AppState]:
     """The MCP server with its tools and the task-log resource.
 
     ``state``: an already opened :class:`AppState` (the transports pass one); ``None`` opens
-    one in the server's lifespan. ``with_http_auth``: require the bearer token (HTTP only).
+    one in the server's lifespan, and ``on_state_closed`` is called once it is released.
+    ``with_http_auth``: require the bearer token (HTTP only).
 
     Raises:
         ConfigError: HTTP auth is requested for a non-loopback bind without a token.
@@ -107,8 +109,12 @@ def build_server(
         if state is not None:
             yield state
             return
-        async with open_state(settings, engine_factory) as opened:
-            yield opened
+        try:
+            async with open_state(settings, engine_factory) as opened:
+                yield opened
+        finally:
+            if on_state_closed is not None:
+                on_state_closed()
 
     auth = http_auth(settings) if with_http_auth else None
     server: MCPServer[AppState] = MCPServer(

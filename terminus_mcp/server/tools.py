@@ -208,7 +208,9 @@ def build_tools(settings: Settings) -> list[Tool]:
             _check_wait(wait_seconds)
             if session_id is not None:
                 _check_session_id(session_id)
-            client_roots = paths_of_roots([str(r.uri) for r in roots.roots]) if roots else None
+            # A client that declares roots but lists none (the MCP Inspector does) bounds nothing.
+            offered = paths_of_roots([str(r.uri) for r in roots.roots]) if roots else []
+            client_roots = offered or None
             path = resolve_workdir(
                 workdir,
                 cwd=state.cwd,

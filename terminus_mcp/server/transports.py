@@ -9,6 +9,7 @@ is installed.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Generator
@@ -27,6 +28,8 @@ from terminus_mcp.settings import Settings
 logger = logging.getLogger(__name__)
 
 _GRACEFUL_SHUTDOWN_S = 5
+_RELEASE_TIMEOUT_S = 60.0
+_STDIN_GRACE_S = 0.5
 
 
 def configure_logging(level: str) -> None:
@@ -72,15 +75,36 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-async def _watch_signals(scope: anyio.CancelScope, http: _Uvicorn | None) -> None:
+async def _watch_signals(
+    scope: anyio.CancelScope, http: _Uvicorn | None, released: anyio.Event
+) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
             logger.info("received %s; shutting down", signal.Signals(signum).name)
             if http is not None and not http.should_exit:
                 http.should_exit = True  # graceful: stop accepting, finish open responses
-            else:
-                scope.cancel()
-                return
+                continue
+            scope.cancel()
+            if http is None:
+                await _exit_when_released(released)
+            return
+
+
+async def _exit_when_released(released: anyio.Event) -> None:
+    """Leave a stdio server whose stdin reader cannot be interrupted.
+
+    The SDK reads stdin in a worker thread that only returns on a line or EOF, so after a
+    signal the transport may never finish while the client keeps the pipe open. The state
+    (tasks, sandboxes) is released in the server's lifespan before that point; once it is,
+    exit without waiting for the thread.
+    """
+    with anyio.CancelScope(shield=True):
+        with anyio.move_on_after(_RELEASE_TIMEOUT_S):
+            await released.wait()
+        await anyio.sleep(_STDIN_GRACE_S)  # a reader that got EOF ends on its own by now
+        logger.info("server stopped; all tasks and sandboxes released")
+        logging.shutdown()
+        os._exit(0)
 
 
 async def serve_async(settings: Settings, *, engine_factory: EngineFactory | None = None) -> None:
@@ -89,33 +113,42 @@ async def serve_async(settings: Settings, *, engine_factory: EngineFactory | Non
     Raises:
         ConfigError: a non-loopback HTTP bind without an auth token, or a bad token file.
     """
-    http = settings.transport in ("sse", "http")
-    if http:
-        http_auth(settings)  # refuse a non-loopback bind without a token before opening anything
-    async with open_state(settings, engine_factory) as state, anyio.create_task_group() as tg:
-        server = build_server(settings, state=state, with_http_auth=http)
-        uv: _Uvicorn | None = None
-        if http:
-            config = uvicorn.Config(
-                http_app(server, settings),
-                host=settings.host,
-                port=settings.port,
-                log_level=settings.log_level,
-                log_config=None,
-                timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
-                lifespan="on",
-            )
-            uv = _Uvicorn(config)
-        tg.start_soon(_watch_signals, tg.cancel_scope, uv)
-        if uv is not None:
-            logger.info(
-                "serving %s on http://%s:%d", settings.transport, settings.host, settings.port
-            )
-            await uv.serve()
-        else:
-            await server.run_stdio_async()
-        tg.cancel_scope.cancel()
+    if settings.transport == "stdio":
+        await _serve_stdio(settings, engine_factory)
+    else:
+        await _serve_http(settings, engine_factory)
     logger.info("server stopped; all tasks and sandboxes released")
+
+
+async def _serve_stdio(settings: Settings, engine_factory: EngineFactory | None) -> None:
+    # The lifespan owns the state here, so it is released before the stdin reader is awaited.
+    released = anyio.Event()
+    server = build_server(settings, engine_factory=engine_factory, on_state_closed=released.set)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_watch_signals, tg.cancel_scope, None, released)
+        await server.run_stdio_async()
+        tg.cancel_scope.cancel()
+
+
+async def _serve_http(settings: Settings, engine_factory: EngineFactory | None) -> None:
+    # One state for the process: the SSE transport enters the lifespan once per connection.
+    http_auth(settings)  # refuse a non-loopback bind without a token before opening anything
+    async with open_state(settings, engine_factory) as state, anyio.create_task_group() as tg:
+        server = build_server(settings, state=state, with_http_auth=True)
+        config = uvicorn.Config(
+            http_app(server, settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=None,
+            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+            lifespan="on",
+        )
+        uv = _Uvicorn(config)
+        tg.start_soon(_watch_signals, tg.cancel_scope, uv, anyio.Event())
+        logger.info("serving %s on http://%s:%d", settings.transport, settings.host, settings.port)
+        await uv.serve()
+        tg.cancel_scope.cancel()
 
 
 def serve(settings: Settings, *, engine_factory: EngineFactory | None = None) -> None:
