@@ -20,5 +20,8 @@ lint:
 typecheck:
 	.venv/bin/mypy
 
+docs: bootstrap
+	.venv/bin/mkdocs build --strict
+
 bench: bootstrap
 	for b in benchmarks/*.py; do .venv/bin/python $$b || exit 1; done

