@@ -9,7 +9,7 @@ from pathlib import Path
 
 from terminus_mcp.cli.common import settings_from_args
 from terminus_mcp.sandbox.engine import docker_client
-from terminus_mcp.sandbox.image import build_image, list_resources, prune
+from terminus_mcp.sandbox.image import build_image, image_is_current, list_resources, prune
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     build.add_argument("--offline", action="store_true", default=None, help="bootstrap the base")
     build.add_argument("--tag", help="image tag (default: the sandbox_image setting)")
     build.add_argument("--dockerfile", type=Path, help="another Dockerfile to build")
+    build.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the image exists and was built from the current Dockerfile",
+    )
     build.set_defaults(handler=_build)
     ls = actions.add_parser("ls", help="list sandbox containers and images")
     ls.set_defaults(handler=_ls)
@@ -41,9 +46,11 @@ def _build(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     settings = settings_from_args(args)
     tag = args.tag or settings.sandbox_image
-    image_id = build_image(
-        docker_client(settings), tag, offline=args.offline, dockerfile=args.dockerfile
-    )
+    client = docker_client(settings)
+    if args.if_missing and image_is_current(client, tag, args.dockerfile):
+        print(f"{tag} is up to date")
+        return 0
+    image_id = build_image(client, tag, offline=args.offline, dockerfile=args.dockerfile)
     print(f"built {tag} ({image_id})")
     return 0
 

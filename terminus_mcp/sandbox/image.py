@@ -8,6 +8,7 @@ runs without a registry. Every call blocks; async callers use ``anyio.to_thread`
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -139,6 +140,26 @@ def _base_available(client: docker.DockerClient, base: str) -> bool:
         return False
 
 
+LABEL_RECIPE = "org.terminus-mcp.recipe-sha256"
+"""Label holding the hash of the Dockerfile an image was built from."""
+
+
+def recipe_hash(dockerfile: Path) -> str:
+    """Hash of the Dockerfile's content, to tell whether an image is up to date."""
+    return hashlib.sha256(dockerfile.read_bytes()).hexdigest()
+
+
+def image_is_current(client: docker.DockerClient, tag: str, dockerfile: Path | None = None) -> bool:
+    """True when ``tag`` exists and was built from the current Dockerfile."""
+    dockerfile = dockerfile or dockerfile_path()
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return False
+    labels = image.labels or {}
+    return labels.get(LABEL_RECIPE) == recipe_hash(dockerfile)
+
+
 def build_image(
     client: docker.DockerClient,
     tag: str,
@@ -165,7 +186,7 @@ def build_image(
             path=str(dockerfile.parent),
             dockerfile=dockerfile.name,
             tag=tag,
-            labels={LABEL_IMAGE: "sandbox"},
+            labels={LABEL_IMAGE: "sandbox", LABEL_RECIPE: recipe_hash(dockerfile)},
             rm=True,
             forcerm=True,
             pull=False,

@@ -10,7 +10,12 @@ from pathlib import Path
 import docker
 import pytest
 
-from terminus_mcp.sandbox.image import base_image, dockerfile_path, list_resources
+from terminus_mcp.sandbox.image import (
+    base_image,
+    dockerfile_path,
+    image_is_current,
+    list_resources,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -140,3 +145,14 @@ def test_dockerfile_is_found_and_names_its_base() -> None:
     path = dockerfile_path()
     assert path.name == "Dockerfile"
     assert base_image(path) == "debian:bookworm-slim"
+
+
+def test_build_if_missing_knows_whether_the_image_matches_its_dockerfile(
+    docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    tag = "terminus-mcp-sandbox:latest"
+    assert image_is_current(docker_client, tag), "the built image should match sandbox/Dockerfile"
+    edited = tmp_path / "Dockerfile"
+    edited.write_text(dockerfile_path().read_text() + "\nRUN true\n")
+    assert not image_is_current(docker_client, tag, edited)
+    assert not image_is_current(docker_client, "terminus-mcp-sandbox:no-such-tag")
