@@ -86,8 +86,9 @@ async def run_suite(
     """Run every task of ``suite`` and return the report.
 
     ``backend`` replaces the backend the settings select (a scripted model in tests); it is
-    closed at the end, like a configured one. Workspaces live in a temporary folder under ``work_root`` (the
-    system's temp folder by default), which is added to the allowed roots for this run.
+    closed at the end, like a configured one. Workspaces live in a temporary folder under
+    ``work_root`` (the system's temp folder by default), added to the allowed roots for this
+    run.
 
     Raises:
         DockerUnavailable, ImageMissing: no sandbox can run at all.

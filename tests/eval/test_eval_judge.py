@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -133,13 +132,15 @@ async def test_unreadable_reply_is_corrected_then_graded(task: TaskSpec) -> None
     with JudgeServer(["I think it is fine.", GOOD]) as server:
         async with Judge(server.url) as judge:
             row = await judge.grade_row(task, _row(), ["src/a.c:3: error: x\n" * 3])
-    assert row.judge is not None and row.judge.accuracy == 4
+    assert row.judge is not None
+    assert row.judge.accuracy == 4
     assert row.judge_error is None
     first, second = server.requests
     assert first["model"] == "judge-1"
     assert first["messages"][0]["content"] == rubric()
     prompt = first["messages"][1]["content"]
-    assert "Run `make`" in prompt and "$ make\nsrc/a.c:3: error: x" in prompt
+    assert "Run `make`" in prompt
+    assert "$ make\nsrc/a.c:3: error: x" in prompt
     assert "Summary: 1 error" in prompt
     assert second["messages"][-1]["role"] == "user"
     assert "could not be read: the reply holds no JSON object" in second["messages"][-1]["content"]
@@ -157,10 +158,9 @@ async def test_replies_unreadable_every_time_are_reported(task: TaskSpec) -> Non
 
 
 async def test_unknown_model_is_refused() -> None:
-    with JudgeServer([]) as server:
-        with pytest.raises(ModelNotFound, match="judge-1"):
-            async with Judge(server.url, model="other"):
-                pass
+    with JudgeServer([]) as server, pytest.raises(ModelNotFound, match="judge-1"):
+        async with Judge(server.url, model="other"):
+            pass
 
 
 async def test_endpoint_down_is_a_clear_error() -> None:
@@ -178,8 +178,7 @@ def test_rubric_names_the_five_axes() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     # The machine's HTTP proxy must not see loopback traffic.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    yield

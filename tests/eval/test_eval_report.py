@@ -73,8 +73,12 @@ def test_json_has_rows_and_totals() -> None:
 
 def test_table_shows_each_task_and_the_misses() -> None:
     table = render_table(_report())
-    assert "alpha" in table and "gamma" in table and "delta" in table
-    assert "3/4" in table and "3.0%" in table and "10.0%" in table
+    assert "alpha" in table
+    assert "gamma" in table
+    assert "delta" in table
+    assert "3/4" in table
+    assert "3.0%" in table
+    assert "10.0%" in table
     assert "key-fact recall 71.4%" in table
     assert "median answer/baseline tokens 6.5%" in table
     assert "alpha: missed 'beta\\\\.c:9'" in table
@@ -121,7 +125,8 @@ def _count(pixels: bytes, color: tuple[int, int, int]) -> int:
 
 def test_chart_is_a_valid_png_with_bars_in_proportion() -> None:
     width, height, pixels = _decode_png(render_chart([0.02, 0.04], [0.9, 0.5]))
-    assert width > 100 and height > 300
+    assert width > 100
+    assert height > 300
     blue, green = _count(pixels, BLUE), _count(pixels, GREEN)
     # Ratio axis tops at 5% (the target): bars of 2% and 4% are 40% and 80% of 150 px, 22 px
     # wide; recall bars of 90% and 50% (below the red 95% line, which would cover some).

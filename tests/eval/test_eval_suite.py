@@ -41,14 +41,14 @@ def test_valid_task_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("fixture = \"repo\"", "fixture = \"repo\"\ngenerator = \"gen.py\""), "exactly one"),
+        (('fixture = "repo"', 'fixture = "repo"\ngenerator = "gen.py"'), "exactly one"),
         ((r"key_facts = ['error: \w+'", r"key_facts = ['error: (\w+'"), "key_facts.0"),
-        (("query = \"Run `make` and report errors.\"\n", ""), "query: Field required"),
+        (('query = "Run `make` and report errors."\n', ""), "query: Field required"),
         (("timeout_s = 30", "timeout_s = 30\ntimout = 5"), "timout: Extra inputs"),
-        (("baseline_commands = [\"make\"]", "baseline_commands = []"), "baseline_commands"),
-        (("fixture = \"repo\"", "fixture = \"nowhere\""), "does not exist"),
+        (('baseline_commands = ["make"]', "baseline_commands = []"), "baseline_commands"),
+        (('fixture = "repo"', 'fixture = "nowhere"'), "does not exist"),
         (("timeout_s = 30", "timeout_s = [30"), "not valid TOML"),
-        (("timeout_s = 30", "timeout_s = 30\nname = \"x\""), "sets 'name'"),
+        (("timeout_s = 30", 'timeout_s = 30\nname = "x"'), "sets 'name'"),
     ],
 )
 def test_bad_task_files_say_what_is_wrong(
