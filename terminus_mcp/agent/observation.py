@@ -17,7 +17,10 @@ from terminus_mcp.sandbox.api import ExecResult, SessionEvent
 _CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 _OTHER_ESC = re.compile(r"\x1b[@-Z\\-_]|\x1b[()][0-9A-Za-z]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""C0 controls but tab and newline, DEL, and the C1 controls (U+0080-U+009F, among them the
+8-bit CSI U+009B that some terminals obey). Runs after the escape sequences are removed, so a
+stray ESC left by a truncated or malformed sequence goes too."""
 
 EXIT_PREFIX = "Exit code: "
 OUTPUT_HEADER = "Output:"
