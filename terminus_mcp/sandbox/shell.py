@@ -82,13 +82,22 @@ def printf_b_quote(data: bytes) -> str:
     return "".join(out)
 
 
+_WRAPPER_WORDS = ("eval", "unset", "set", "trap", "builtin", "printf", "command")
+"""Builtins the bash wrapper relies on; functions with these names are removed after each
+command."""
+
+
 def command_line(command: str, nonce: str, flavor: ShellFlavor) -> bytes:
     """The one line that runs ``command`` in the persistent shell and prints the end marker.
 
     After the command, ``set +x`` and ``trap - DEBUG`` run (with their own trace sent to
     ``/dev/null``) before the marker is printed, so an xtrace or DEBUG trap the command set up
-    cannot echo the nonce; ``builtin printf`` skips a function the command may have named
-    ``printf``.
+    cannot echo the nonce. In bash, a command run in the shell itself (``source``) could also
+    define functions or aliases named like the wrapper's own words (``builtin() { ...; }``
+    receives the nonce and can print a marker with exit code 0 for every later command). So
+    every wrapper word is backslash-quoted (no alias expansion), and before the marker the
+    shell switches to POSIX mode for one ``unset -f`` (special builtins then win over
+    functions) that removes functions with those names.
 
     Raises:
         ValueError: the command contains a NUL character, which no shell can run.
@@ -98,8 +107,11 @@ def command_line(command: str, nonce: str, flavor: ShellFlavor) -> bytes:
     raw = command.encode("utf-8", errors="surrogateescape")
     fmt = "'\\036%s:%d:%s\\036%s\\036'"
     if flavor is ShellFlavor.BASH:
-        run = f"eval {ansi_c_quote(raw)} </dev/null"
-        finish = f"set +x; trap - DEBUG; builtin printf {fmt}"
+        run = f"\\eval {ansi_c_quote(raw)} </dev/null"
+        finish = (
+            f"POSIXLY_CORRECT=y; \\unset -f {' '.join(_WRAPPER_WORDS)}; \\unset POSIXLY_CORRECT; "
+            f"\\set +x; \\trap - DEBUG; \\builtin printf {fmt}"
+        )
     else:
         run = f"eval \"$(printf '%b' {printf_b_quote(raw)})\" </dev/null"
         finish = f"set +x; printf {fmt}"
