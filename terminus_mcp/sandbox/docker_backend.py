@@ -221,6 +221,7 @@ class DockerSession:
         """
         async with self._lock:
             await anyio.to_thread.run_sync(self._ensure_ready)
+            self.last_used_at = time.time()  # idle from when it is ready, not from creation
 
     async def run(
         self,
