@@ -1,8 +1,8 @@
 """The exception tree of terminus-mcp.
 
 Every error a user or a main agent can see carries three parts: *what* failed, *why*, and *how
-to fix it*. ``str(error)`` joins them into one actionable message, which the CLI prints and the
-MCP server returns as a tool error. Nothing here ever reaches the agent as a traceback.
+to fix it*. ``str(error)`` joins them into one actionable message (``"what: why. Fix: how."``),
+which the CLI prints and the MCP server returns as a tool error. Nothing here ever reaches the agent as a traceback.
 
 Failures of a command (non-zero exit, timeout) are *data* in an ``ExecResult``, not exceptions.
 Exceptions are for a broken sandbox, a broken model endpoint, refused input and similar.
@@ -36,12 +36,13 @@ class TerminusError(Exception):
 
     @property
     def message(self) -> str:
-        parts = [self.what.rstrip(".") + "."]
+        text = self.what.rstrip(".")
         if self.why:
-            parts.append(self.why.rstrip(".") + ".")
+            text += ": " + self.why.rstrip(".")
+        text += "."
         if self.fix:
-            parts.append("Fix: " + self.fix.rstrip(".") + ".")
-        return " ".join(parts)
+            text += " Fix: " + self.fix.rstrip(".") + "."
+        return text
 
     def __str__(self) -> str:
         return self.message

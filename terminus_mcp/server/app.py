@@ -20,8 +20,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from terminus_mcp import __version__
 from terminus_mcp.agent.result import TaskResult
+from terminus_mcp.integrations.instructions import delegation_instructions
 from terminus_mcp.server.auth import http_auth
-from terminus_mcp.server.instructions import INSTRUCTIONS
 from terminus_mcp.server.tasks import TaskRegistry
 from terminus_mcp.service import EventCallback, TaskHandle, TaskLog, TaskRequest
 from terminus_mcp.settings import Settings
@@ -119,7 +119,7 @@ def build_server(
     auth = http_auth(settings) if with_http_auth else None
     server: MCPServer[AppState] = MCPServer(
         "terminus-mcp",
-        instructions=INSTRUCTIONS,
+        instructions=delegation_instructions(),
         version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level.upper(),  # type: ignore[arg-type]

@@ -265,7 +265,7 @@ async def test_a_wrong_model_name_lists_the_served_models(
 
     assert result.status is TaskStatus.FAILED
     assert result.error == (
-        f"the endpoint {server.base_url} does not serve the model 'qwen-typo'. "
+        f"the endpoint {server.base_url} does not serve the model 'qwen-typo': "
         "it serves: scripted-model. "
         "Fix: set --model (TERMINUS_MODEL) to one of the served names."
     )
