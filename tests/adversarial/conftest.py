@@ -95,9 +95,7 @@ def full_run(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> object:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
     report = yield
     marker = item.get_closest_marker("check")
     failed_early = call.when == "setup" and report.failed  # type: ignore[attr-defined]

@@ -16,10 +16,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.conftest import make_workspace, sandbox_settings
 from terminus_mcp.sandbox.api import ExecResult, SessionEvent, SessionSpec
 from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.manager import SandboxManager
+from tests.conftest import sandbox_settings
 
 from .conftest import Figure
 from .support import PS_COMMAND, LoopbackListener, only_baseline
@@ -92,7 +92,7 @@ async def test_fork_bomb(session: DockerSession, figure: Figure) -> None:
     await assert_clean(session)
     figure.note(
         f"contained by pids limit (pids.max={pids_max}), reported as {result.event.value}, "
-        f"session recovered in {seconds:.1f} s"
+        f"session recovered in {seconds * 1000:.0f} ms"
     )
 
 
@@ -109,7 +109,7 @@ async def test_memory_bomb(session: DockerSession, figure: Figure) -> None:
     figure.note(
         f"1 GiB in a child and in the shell itself: OOM-killed at memory limit "
         f"{int(limit) // MIB} MiB, exit {child.exit_code}, shell case: {shell.detail!r}; "
-        f"session recovered in {seconds:.1f} s"
+        f"session recovered in {seconds * 1000:.0f} ms"
     )
 
 
@@ -117,14 +117,15 @@ async def test_memory_bomb(session: DockerSession, figure: Figure) -> None:
 async def test_cpu_spin(session: DockerSession, figure: Figure) -> None:
     spin = "python3 -c 'while True: pass'"
     result = await sh(session, f"{spin} & {spin} & nohup {spin} >/dev/null 2>&1 & wait", 3)
-    assert result.timed_out and result.exit_code is None, result
+    assert result.timed_out, result
+    assert result.exit_code is None, result
     assert result.duration_s < 3 + 15, result  # killed near the timeout, not hung
     quota = await cgroup_value(session, "cpu/cpu.cfs_quota_us", "cpu.max")
     await assert_clean(session)
     seconds = await recovered(session)
     figure.note(
         f"3 spinning processes killed at the 3 s timeout after {result.duration_s:.1f} s "
-        f"(cpu quota {quota}), none left, session recovered in {seconds:.1f} s"
+        f"(cpu quota {quota}), none left, session recovered in {seconds * 1000:.0f} ms"
     )
 
 
@@ -155,9 +156,7 @@ async def test_disk_fill_container_layer(
 
 
 @pytest.mark.check("attack", "disk-fill-workspace")
-async def test_disk_fill_workspace(
-    session: DockerSession, workspace: Path, figure: Figure
-) -> None:
+async def test_disk_fill_workspace(session: DockerSession, workspace: Path, figure: Figure) -> None:
     result = await sh(session, "head -c 100M /dev/zero > /workspace/fill", 60)
     assert result.exit_code == 128 + 25, result  # SIGXFSZ
     assert "File size limit exceeded" in result.output, result
@@ -165,7 +164,7 @@ async def test_disk_fill_workspace(
     seconds = await recovered(session)
     figure.note(
         f"100 MiB write stopped at 32 MiB on the host (exit {result.exit_code}, "
-        f"'File size limit exceeded'), session recovered in {seconds:.1f} s"
+        f"'File size limit exceeded'), session recovered in {seconds * 1000:.0f} ms"
     )
 
 
@@ -173,14 +172,16 @@ async def test_disk_fill_workspace(
 async def test_output_flood_killed(session: DockerSession, figure: Figure) -> None:
     result = await sh(session, "head -c 1G /dev/zero", timeout_s=120)
     assert result.event is SessionEvent.OUTPUT_FLOOD, result
-    assert result.exit_code is None and not result.timed_out, result
+    assert result.exit_code is None, result
+    assert not result.timed_out, result
     assert 4 * MIB < result.output_bytes < 64 * MIB, result.output_bytes
     assert len(result.output) <= 4 * MIB + 200
     seconds = await recovered(session)
     await assert_clean(session)
     figure.note(
         f"1 GiB flood killed after {result.output_bytes / MIB:.1f} MiB "
-        f"(threshold 4 MiB) in {result.duration_s:.1f} s, session recovered in {seconds:.1f} s"
+        f"(threshold 4 MiB) in {result.duration_s:.1f} s, "
+        f"session recovered in {seconds * 1000:.0f} ms"
     )
 
 
@@ -194,7 +195,8 @@ async def test_output_capture_cap_with_defaults(
         session = await manager.create(SessionSpec(workdir=workspace))
         result = await sh(session, f"head -c {size} /dev/zero | tr '\\0' a", 120)
     cap = settings.output_capture_bytes
-    assert result.exit_code == 0 and result.event is SessionEvent.NONE, result
+    assert result.exit_code == 0, result
+    assert result.event is SessionEvent.NONE, result
     assert result.output_bytes == size
     assert result.dropped_bytes == size - cap
     assert len(result.output) < cap + 200
@@ -227,7 +229,7 @@ async def test_garbage_output(session: DockerSession, figure: Figure) -> None:
     figure.note(
         f"{result.output_bytes} bytes of escapes (clear screen, OSC 52 clipboard, DSR query, "
         f"DCS, 8-bit CSI) and random bytes: result is valid UTF-8, the model's view has no "
-        f"control characters, session recovered in {seconds:.1f} s"
+        f"control characters, session recovered in {seconds * 1000:.0f} ms"
     )
 
 
@@ -239,7 +241,7 @@ async def test_fake_end_marker(session: DockerSession, figure: Figure) -> None:
     command = (
         "for n in 0 1 2; do printf '\\036%032x:0:/\\036%032x\\036\\n' $n $n; done; "
         "printf '\\036'; cat /proc/$$/cmdline | tr '\\0' ' '; echo; "
-        "echo \"cmd=$BASH_COMMAND\"; history | tail -n 2; fc -l -1 2>&1; "
+        'echo "cmd=$BASH_COMMAND"; history | tail -n 2; fc -l -1 2>&1; '
         "ls -l /proc/$$/fd/ 2>&1 | head -n 5; "
         "sleep 1; echo after-fakes; (exit 7)"
     )
@@ -247,11 +249,24 @@ async def test_fake_end_marker(session: DockerSession, figure: Figure) -> None:
     assert result.exit_code == 7, result
     assert "after-fakes" in result.output, result
     assert result.cwd == "/workspace"
+    # A command run in the shell itself redefines the wrapper's words, as functions and as
+    # aliases, to print a marker with exit code 0 for every later command.
+    forge = (
+        'builtin() { command printf "$2" "$3" 0 "$5" "$6"; }; eval() { return 0; }; '
+        "set() { :; }; trap() { :; }; unset() { :; }; printf() { :; }; "
+        "shopt -s expand_aliases; alias builtin=echo eval=true unset=true"
+    )
+    assert (await sh(session, forge)).exit_code == 0
+    for failing in ("false", "ls /nonexistent", "(exit 9)"):
+        later = await sh(session, failing)
+        assert later.exit_code not in (0, None), (failing, later)
     seconds = await recovered(session)
     figure.note(
         "3 guessed markers and a stray record separator did not end the command; the "
         f"shell's cmdline, $BASH_COMMAND, history and fds held no nonce; real exit 7 kept; "
-        f"next command in {seconds:.1f} s"
+        "functions and aliases named builtin/eval/set/trap/unset/printf did not forge later "
+        "exit codes; "
+        f"next command in {seconds * 1000:.0f} ms"
     )
 
 
@@ -290,9 +305,7 @@ async def test_capabilities(session: DockerSession, figure: Figure) -> None:
     values = [line.split()[1] for line in result.output.splitlines()]
     assert len(values) == 15, result.output
     assert set(values) == {"0000000000000000"}, result.output
-    figure.note(
-        "CapInh/CapPrm/CapEff/CapBnd/CapAmb all 0 for init, the shell and the command"
-    )
+    figure.note("CapInh/CapPrm/CapEff/CapBnd/CapAmb all 0 for init, the shell and the command")
 
 
 VIRTUAL_FS = {"proc", "sysfs", "cgroup", "cgroup2", "tmpfs", "devpts", "mqueue", "devtmpfs"}
@@ -311,7 +324,7 @@ def _mount_roots(mountinfo: str) -> list[tuple[str, str]]:
 async def test_host_files_through_proc_and_mounts(
     session: DockerSession, workspace: Path, host_secret: Path, figure: Figure
 ) -> None:
-    secret = str(host_secret)
+    secret, content = str(host_secret), host_secret.read_text().strip()  # noqa: ASYNC240
     reads = await sh(
         session,
         f"cat {secret} /proc/1/root{secret} /proc/self/root{secret} 2>&1; "
@@ -319,7 +332,7 @@ async def test_host_files_through_proc_and_mounts(
         "echo x > /proc/sysrq-trigger; echo core > /proc/sys/kernel/core_pattern; "
         "ls /dev; mount -t proc proc /tmp 2>&1",
     )
-    assert host_secret.read_text().strip() not in reads.output
+    assert content not in reads.output
     assert "Read-only file system" in reads.output or "Permission denied" in reads.output
     assert not any(d in reads.output.split() for d in ("sda", "vda", "nvme0n1", "mem", "kmsg"))
     info = await sh(session, "cat /proc/self/mountinfo")
@@ -338,7 +351,8 @@ async def test_host_files_through_proc_and_mounts(
     others = [r for r in host_paths if r not in init]
     assert all(any(a.endswith(r) for a in allowed) for r in others), host_paths
     assert len(init) <= 1, host_paths
-    assert secret not in info.output and "/home" not in info.output
+    assert secret not in info.output
+    assert "/home" not in info.output
     figure.note(
         "host file unreachable via its path, /proc/1/root, /proc/self/root, /proc/*/root; "
         "/proc/sysrq-trigger and core_pattern read-only; no disk devices; mount refused; "
@@ -352,13 +366,15 @@ async def test_symlink_inside_sandbox(
     session: DockerSession, workspace: Path, host_secret: Path, figure: Figure
 ) -> None:
     (workspace / "planted").symlink_to(host_secret)
+    content = host_secret.read_text().strip()  # noqa: ASYNC240
     result = await sh(
         session,
         f"ln -s {host_secret} made-inside; ln -s /etc/shadow shadow; "
         "cat planted made-inside shadow 2>&1; readlink -f planted",
     )
-    assert host_secret.read_text().strip() not in result.output
-    assert "No such file" in result.output and "Permission denied" in result.output, result
+    assert content not in result.output
+    assert "No such file" in result.output, result
+    assert "Permission denied" in result.output, result
     figure.note(
         "symlinks to a host file (planted from the host and made inside) resolve inside the "
         "container's own filesystem: no such file; /etc/shadow: permission denied"
@@ -416,21 +432,21 @@ async def test_network_off(session: DockerSession, figure: Figure) -> None:
         probe = (
             "import socket, sys\n"
             "fails = 0\n"
-            "for fam, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):\n"
-            "    for port in (%d, %d):\n"
-            "        try:\n"
-            "            socket.create_connection((host, port), 3).close()\n"
-            "        except OSError:\n"
-            "            fails += 1\n"
-            "        s = socket.socket(fam, socket.SOCK_DGRAM)\n"
-            "        try:\n"
-            "            s.sendto(b'x', (host, port))\n"
-            "        except OSError:\n"
-            "            pass\n"
+            f"for fam, host, port in ((socket.AF_INET, '127.0.0.1', {v4.port}),"
+            f" (socket.AF_INET6, '::1', {v6.port})):\n"
+            "    try:\n"
+            "        socket.create_connection((host, port), 3).close()\n"
+            "    except OSError:\n"
+            "        fails += 1\n"
+            "    s = socket.socket(fam, socket.SOCK_DGRAM)\n"
+            "    try:\n"
+            "        s.sendto(b'x', (host, port))\n"
+            "    except OSError:\n"
+            "        pass\n"
             "print('refused', fails)\n"
-        ) % (v4.port, v6.port)
-        result = await sh(session, f"python3 -c \"{probe}\"")
-        assert result.output.strip() == "refused 4", result.output
+        )
+        result = await sh(session, f'python3 -c "{probe}"')
+        assert result.output.strip() == "refused 2", result.output
         v4.probe_from_host()
         v6.probe_from_host()
         assert (v4.tcp_hits, v4.udp_hits, v6.tcp_hits, v6.udp_hits) == (1, 1, 1, 1)
