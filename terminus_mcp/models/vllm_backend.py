@@ -257,6 +257,12 @@ class VllmBackend:
         # a spurious traceback; hence the box it is taken out of.
         box = [self._engine]
         self._engine = None
+        # Stop the output handler first: it would otherwise see the engine process go and log
+        # a spurious EngineDeadError traceback.
+        handler = getattr(box[0], "output_handler", None)
+        if handler is not None and not handler.done():
+            handler.cancel()
+            await anyio.sleep(0)
 
         def shutdown() -> None:
             box.pop().shutdown()

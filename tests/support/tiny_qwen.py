@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import random
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ FINAL_ANSWER = (
     "</final_answer>"
 )
 TOOL_NAME = "run_in_terminal"
+QUERY = f"Run `{COMMAND}` and tell me what it printed."
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 MARKUP_TOKENS = [
@@ -133,12 +136,14 @@ _OBSERVATIONS = (
 )
 
 
-def _examples(conversations: Sequence[tuple[str, str]], seed: int) -> list[tuple[str, str, str]]:
+def _examples(
+    conversations: Sequence[tuple[str, str]], observations: Sequence[str], seed: int
+) -> list[tuple[str, str, str]]:
     rng = random.Random(seed)
     pairs = list(conversations) or [
         (_phrase(rng, 8, 30), _phrase(rng, 3, 12) + f" Run `{COMMAND}`.") for _ in range(2)
     ]
-    return [(system, user, obs) for system, user in pairs for obs in _OBSERVATIONS]
+    return [(system, user, obs) for system, user in pairs for obs in observations or _OBSERVATIONS]
 
 
 def _train_tokenizer(corpus: list[str], vocab_size: int) -> Any:
@@ -162,6 +167,7 @@ def build_tiny_qwen(
     directory: Path,
     *,
     conversations: Sequence[tuple[str, str]] = (),
+    observations: Sequence[str] = (),
     tools: Sequence[dict[str, Any]] = (DEFAULT_TOOL,),
     steps: int = 300,
     seed: int = 0,
@@ -169,8 +175,9 @@ def build_tiny_qwen(
     """Write a taught tiny Qwen3 checkpoint (config, weights, tokenizer, template) to ``directory``.
 
     ``conversations`` lists the ``(system, user)`` openings the tests will really send; each is
-    taught with a few different tool responses, so turn 2 does not depend on the exact
-    observation text. Without any, two random openings are used.
+    taught with each of ``observations`` as the tool response (default: a few varied ones), so
+    turn 2 does not hinge on one exact observation. Without conversations, two random openings
+    are used.
     """
     import torch
     from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
@@ -178,7 +185,7 @@ def build_tiny_qwen(
     torch.manual_seed(seed)
     directory.mkdir(parents=True, exist_ok=True)
     tool_list = [dict(t) for t in tools]
-    examples = _examples(conversations, seed=seed)
+    examples = _examples(conversations, observations, seed=seed)
     corpus = [json.dumps(tool_list)] + [" ".join(e) for e in examples] + [FINAL_ANSWER] * 4
 
     tokenizer = PreTrainedTokenizerFast(
@@ -235,7 +242,8 @@ def build_tiny_qwen(
     model.train()
     taught = labels[:, 1:] != -100
     loss = torch.tensor(float("inf"))
-    for _ in range(steps):
+    started = time.perf_counter()
+    for step in range(steps):
         optimizer.zero_grad()
         output = model(input_ids=input_ids, attention_mask=mask, labels=labels)
         loss = output.loss
@@ -244,6 +252,11 @@ def build_tiny_qwen(
         # Greedy decoding needs every taught token to be the argmax, not a near-zero loss.
         guesses = output.logits[:, :-1].argmax(-1)
         if loss.item() < 0.02 and bool((guesses == labels[:, 1:])[taught].all()):
+            print(
+                f"tiny Qwen3 taught in {step + 1} steps, {time.perf_counter() - started:.1f} s "
+                f"({len(sequences)} sequences of up to {width} tokens)",
+                file=sys.stderr,
+            )
             break
     else:
         raise AssertionError(
@@ -257,4 +270,27 @@ def build_tiny_qwen(
     ]
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
+    return directory
+
+
+def loop_tiny_qwen(cache_root: Path) -> Path:
+    """The tiny checkpoint taught the real loop's opening (its system prompt, task message and
+    tool), built once under ``cache_root`` and reused (pass pytest's session base temp)."""
+    from terminus_mcp.agent.contract import RUN_IN_TERMINAL, SYSTEM_PROMPT, task_message
+
+    directory = cache_root / "tiny-qwen"
+    if (directory / "config.json").is_file():
+        return directory
+    building = cache_root / "tiny-qwen.partial"
+    build_tiny_qwen(
+        building,
+        conversations=[(SYSTEM_PROMPT, task_message(QUERY).content)],
+        # The loop's observation format (terminus_mcp.agent.observation), durations varied.
+        observations=[
+            f"Exit code: 0\nDuration: {seconds:.1f} s\nOutput:\nhello-from-vllm"
+            for seconds in (0.0, 0.1, 0.2)
+        ],
+        tools=[RUN_IN_TERMINAL.openai_schema()],
+    )
+    building.rename(directory)
     return directory
