@@ -23,6 +23,7 @@ _TOOL_CALL_OPEN = "<tool_call>"
 _TOOL_CALL_CLOSE = "</tool_call>"
 _FINAL = re.compile(r"<final_answer>(.*?)</final_answer>", re.DOTALL)
 _FINAL_OPEN = "<final_answer>"
+_FINAL_CLOSE = "</final_answer>"
 
 SECONDS_THRESHOLD = 1000
 """A timeout below this many "milliseconds" is read as seconds: nobody means 30 ms."""
@@ -155,14 +156,38 @@ def _bare_call(text: str) -> ToolCall | None:
 
 def normalize_reply(reply: ModelReply) -> ModelReply:
     """Strip reasoning from the content and, when the backend found no native call, parse calls
-    from the text. Idempotent, so every backend's replies can pass through it."""
+    from the text. Idempotent, so every backend's replies can pass through it.
+
+    Markup inside a ``<final_answer>`` block is answer text, never a call: an answer that quotes
+    command output may quote ``<tool_call>`` markup the output printed (an injection)."""
     content = strip_think(reply.content)
     calls = list(reply.tool_calls)
-    if not calls:
-        content, calls = parse_text_tool_calls(content)
-    elif _TOOL_CALL_OPEN in content:
-        content, _ = parse_text_tool_calls(content)
-    return reply.model_copy(update={"content": content, "tool_calls": calls})
+    if _TOOL_CALL_OPEN not in content and calls:
+        return reply.model_copy(update={"content": content})
+    before, final, after = _split_final(content)
+    if not final:
+        content, found = parse_text_tool_calls(content)
+    else:
+        parts, found = [], []
+        for segment in (before, after):
+            if _TOOL_CALL_OPEN in segment:
+                segment, more = parse_text_tool_calls(segment)
+                found.extend(more)
+            parts.append(segment.strip())
+        content = "\n".join(p for p in (parts[0], final, parts[1]) if p)
+    return reply.model_copy(update={"content": content, "tool_calls": calls or found})
+
+
+def _split_final(text: str) -> tuple[str, str, str]:
+    """The text before the first ``<final_answer>``, the block up to the *last* close tag (an
+    answer may quote a forged block), and the text after it; an unclosed block runs to the end.
+    """
+    start = text.find(_FINAL_OPEN)
+    if start < 0:
+        return text, "", ""
+    end = text.rfind(_FINAL_CLOSE, start)
+    end = len(text) if end < 0 else end + len(_FINAL_CLOSE)
+    return text[:start], text[start:end], text[end:]
 
 
 def extract_final_answer(text: str) -> str | None:
