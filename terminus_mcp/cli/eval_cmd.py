@@ -36,9 +36,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="NAME",
         help="run only this task (repeatable)",
     )
-    add_setting_flag(parser, "backend", choices=["direct", "openai", "vllm"])
-    add_setting_flag(parser, "model")
-    add_setting_flag(parser, "base_url", "--base-url")
+    add_setting_flag(
+        parser,
+        "backend",
+        choices=["direct", "openai", "vllm"],
+        help="the subagent: direct (no model), openai (an endpoint) or vllm (in-process)",
+    )
+    add_setting_flag(parser, "model", metavar="NAME")
+    add_setting_flag(parser, "base_url", "--base-url", metavar="URL")
     parser.add_argument(
         "--judge-url",
         metavar="URL",
