@@ -40,10 +40,16 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.lowlevel
 
 from terminus_mcp.errors import ConfigError, EndpointUnavailable, ModelError, ModelNotFound
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolSpec
-from terminus_mcp.models.chat_template import TOOL_CALL_OPEN, parse_reply, render_prompt
+from terminus_mcp.models.chat_template import (
+    TOOL_CALL_CLOSE,
+    TOOL_CALL_OPEN,
+    parse_reply,
+    render_prompt,
+)
 
 if TYPE_CHECKING:
     from terminus_mcp.settings import Settings
@@ -70,8 +76,11 @@ def _hermes_call_tags(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
                 "type": "json_schema",
                 "json_schema": tool.parameters,
                 "max_whitespace_cnt": _MAX_JSON_WHITESPACE,
+                # Hermes parsers (ours and vLLM's) cut a call at the first close tag, so no
+                # string value may contain one.
+                "excludes": [TOOL_CALL_OPEN, TOOL_CALL_CLOSE],
             },
-            "end": f"}}{after}</tool_call>",
+            "end": f"}}{after}{TOOL_CALL_CLOSE}",
         }
         for tool in tools
         for before, after in spellings
@@ -262,7 +271,7 @@ class VllmBackend:
         handler = getattr(box[0], "output_handler", None)
         if handler is not None and not handler.done():
             handler.cancel()
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
 
         def shutdown() -> None:
             box.pop().shutdown()
