@@ -596,7 +596,7 @@ class DockerSession:
     def _diagnose_dead_shell(self, shell: _Shell) -> tuple[int | None, SessionEvent, str]:
         """Why the persistent shell's stream ended: container gone, OOM, or the shell exited."""
         self._forget_shell(shell)
-        if self._container is None or not self._container_running():
+        if self._container is None or not self._container_stays_up(shell):
             oom = False
             if self._container is not None:
                 oom = bool(self._container.attrs.get("State", {}).get("OOMKilled"))
@@ -624,6 +624,19 @@ class DockerSession:
         if event is SessionEvent.PIDS_EXHAUSTED:
             return (None, event, f"the shell died at the pids limit; {restart}")
         return (exit_code, SessionEvent.SHELL_EXITED, f"the shell exited; {restart}")
+
+    def _container_stays_up(self, shell: _Shell) -> bool:
+        """Whether the container still runs after ``shell`` died. A shell SIGKILLed (exit 137)
+        by ``docker kill`` can end before the engine reports the container stopped, so that
+        case is looked at again for up to a second before calling it a shell exit."""
+        for _ in range(5):
+            if not self._container_running():
+                return False
+            with contextlib.suppress(docker.errors.DockerException):
+                if self._client.api.exec_inspect(shell.proc.exec_id).get("ExitCode") != 137:
+                    return True
+            time.sleep(0.2)
+        return True
 
     def _check_limits(self, event: SessionEvent, detail: str) -> tuple[SessionEvent, str]:
         """Compare the cgroup OOM and pids counters with their last values."""
