@@ -170,12 +170,21 @@ async def _ask_model(
     """One model turn on the fitted conversation, with usage and time recorded."""
     prompt = fitter.fit(record.messages)
     started = time.perf_counter()
-    reply = await backend.complete(
-        prompt,
-        [RUN_IN_TERMINAL],
-        temperature=config.temperature,
-        max_tokens=config.max_reply_tokens,
-    )
+    try:
+        reply = await backend.complete(
+            prompt,
+            [RUN_IN_TERMINAL],
+            temperature=config.temperature,
+            max_tokens=config.max_reply_tokens,
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A garbled body (not UTF-8, not JSON, wrong shapes) surfaces from the client library
+        # as a data error, not as its own error class: it is still the endpoint's failure.
+        raise ModelError(
+            "the model endpoint sent a reply that cannot be read",
+            why=f"{type(exc).__name__}: {str(exc)[:200]}",
+            fix="check that base_url points at an OpenAI-compatible chat completions server",
+        ) from exc
     record.model_s += time.perf_counter() - started
     record.turns = turn
     reply = normalize_reply(reply)
