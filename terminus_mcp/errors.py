@@ -2,7 +2,8 @@
 
 Every error a user or a main agent can see carries three parts: *what* failed, *why*, and *how
 to fix it*. ``str(error)`` joins them into one actionable message (``"what: why. Fix: how."``),
-which the CLI prints and the MCP server returns as a tool error. Nothing here ever reaches the agent as a traceback.
+which the CLI prints and the MCP server returns as a tool error. Nothing here ever reaches the
+agent as a traceback.
 
 Failures of a command (non-zero exit, timeout) are *data* in an ``ExecResult``, not exceptions.
 Exceptions are for a broken sandbox, a broken model endpoint, refused input and similar.

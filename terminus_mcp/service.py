@@ -45,7 +45,7 @@ from terminus_mcp.agent.loop import LoopConfig, run_loop
 from terminus_mcp.agent.recorder import TaskRecorder
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.errors import TaskNotFound
-from terminus_mcp.models.base import ModelBackend
+from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
 from terminus_mcp.sandbox.api import Session, SessionSpec
@@ -170,6 +170,9 @@ class TerminusService:
     async def __aenter__(self) -> Self:
         if self._backend is None:
             self._backend = await anyio.to_thread.run_sync(build_backend, self.settings)
+        if isinstance(self._backend, WarmableBackend):
+            # Load an in-process engine once, at start-up, not inside the first task.
+            await self._backend.start()
         self._proxy = await anyio.to_thread.run_sync(proxy_counter)
         if self._sandboxes is None:
             self._sandboxes = SandboxManager(self.settings)

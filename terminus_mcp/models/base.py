@@ -112,3 +112,12 @@ class ModelBackend(Protocol):
     async def aclose(self) -> None:
         """Release what the backend holds (engines, connections). Idempotent."""
         ...
+
+
+@runtime_checkable
+class WarmableBackend(Protocol):
+    """A backend with an expensive start (an in-process engine) that a server runs up front."""
+
+    async def start(self) -> None:
+        """Load the model now rather than on the first request. Idempotent."""
+        ...

@@ -9,27 +9,23 @@ the Hermes way, one JSON object per ``<tool_call>...</tool_call>`` block::
     {"name": "run_in_terminal", "arguments": {"command": "make", "timeout": 120000}}
     </tool_call>
 
-Parsing is per block: one broken block becomes a :class:`ToolCall` with an ``error`` (so the loop
-can ask for a correction) and never hides the well-formed ones.
+Parsing the calls is shared with the loop's text fallback (:mod:`terminus_mcp.agent.replies`):
+one broken block becomes a :class:`ToolCall` with an ``error`` (so the loop can ask for a
+correction) and never hides the well-formed ones.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from terminus_mcp.agent.replies import parse_text_tool_calls, strip_think
 from terminus_mcp.models.base import ChatMessage, ToolCall, ToolSpec
 
 TOOL_CALL_OPEN = "<tool_call>"
 TOOL_CALL_CLOSE = "</tool_call>"
 
-_TOOL_CALL_BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
-_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
-# A template-rendered prompt may leave an opened think block whose close the model writes.
-_THINK_TAIL = re.compile(r"\A.*?</think>", re.DOTALL)
 _END_TOKENS = re.compile(r"(?:<\|im_end\|>|<\|endoftext\|>)+\s*\Z")
 
 
@@ -83,73 +79,10 @@ def render_prompt(
     return text
 
 
-def strip_think(text: str) -> str:
-    """``text`` without ``<think>`` blocks (and without a reasoning tail opened by the prompt)."""
-    if "</think>" in text and "<think>" not in text.split("</think>", 1)[0]:
-        text = _THINK_TAIL.sub("", text, count=1)
-    return _THINK_BLOCK.sub("", text)
-
-
-def _call_id() -> str:
-    return "call_" + uuid.uuid4().hex[:12]
-
-
-def _parse_block(body: str, closed: bool) -> ToolCall:
-    raw = body.strip()
-    if not closed:
-        return ToolCall(
-            id=_call_id(),
-            name="",
-            arguments=None,
-            raw=raw,
-            error="the <tool_call> block is not closed",
-        )
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return ToolCall(
-            id=_call_id(), name="", arguments=None, raw=raw, error=f"invalid JSON: {exc}"
-        )
-    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-        return ToolCall(
-            id=_call_id(),
-            name="",
-            arguments=None,
-            raw=raw,
-            error='expected {"name": ..., "arguments": {...}}',
-        )
-    arguments = data.get("arguments", {})
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments)
-        except json.JSONDecodeError as exc:
-            return ToolCall(
-                id=_call_id(),
-                name=data["name"],
-                arguments=None,
-                raw=raw,
-                error=f"arguments are not valid JSON: {exc}",
-            )
-    if not isinstance(arguments, dict):
-        return ToolCall(
-            id=_call_id(),
-            name=data["name"],
-            arguments=None,
-            raw=raw,
-            error="arguments must be a JSON object",
-        )
-    return ToolCall(id=_call_id(), name=data["name"], arguments=arguments, raw=raw)
-
-
 def parse_reply(text: str) -> tuple[str, list[ToolCall]]:
     """Split a model's raw reply into its visible text and its Hermes tool calls.
 
     End-of-turn tokens and ``<think>`` blocks are removed; every ``<tool_call>`` block becomes
     one :class:`ToolCall` in order, broken ones with ``error`` set.
     """
-    text = strip_think(_END_TOKENS.sub("", text))
-    calls: list[ToolCall] = []
-    for match in _TOOL_CALL_BLOCK.finditer(text):
-        calls.append(_parse_block(match.group(1), closed=match.group(0).endswith(TOOL_CALL_CLOSE)))
-    content = _TOOL_CALL_BLOCK.sub("", text).strip()
-    return content, calls
+    return parse_text_tool_calls(strip_think(_END_TOKENS.sub("", text)))
