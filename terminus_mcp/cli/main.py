@@ -20,18 +20,31 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _command_modules() -> list[ModuleType]:
-    # Imported here, not at module level, so `terminus-mcp --help` stays fast.
-    from terminus_mcp.cli import config_cmd
+    # Imported here, not at module level: importing the CLI must do no work, and each command
+    # module imports its heavy dependencies (docker, mcp, vllm) only when it runs.
+    from terminus_mcp.cli import (
+        config_cmd,
+        doctor_cmd,
+        eval_cmd,
+        exec_cmd,
+        install_cmd,
+        run_cmd,
+        sandbox_cmd,
+        serve_cmd,
+        serve_model_cmd,
+    )
 
-    modules: list[ModuleType] = [config_cmd]
-    for name in ("exec_cmd", "run_cmd", "serve_cmd", "sandbox_cmd", "doctor_cmd",
-                 "serve_model_cmd", "eval_cmd", "install_cmd"):
-        try:
-            modules.append(__import__(f"terminus_mcp.cli.{name}", fromlist=["register"]))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"terminus_mcp.cli.{name}":
-                raise
-    return modules
+    return [
+        run_cmd,
+        serve_cmd,
+        exec_cmd,
+        doctor_cmd,
+        sandbox_cmd,
+        serve_model_cmd,
+        eval_cmd,
+        install_cmd,
+        config_cmd,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
