@@ -239,9 +239,9 @@ async def test_docker_daemon_restart(
     workspace: Path, docker_client: docker.DockerClient, figure: Figure
 ) -> None:
     """Restarts the real dockerd (same arguments) while a command runs. Opt-in only."""
-    found = subprocess.run(["pgrep", "-xa", "dockerd"], capture_output=True, text=True)
+    found = await anyio.run_process(["pgrep", "-xa", "dockerd"], check=False)
     assert found.returncode == 0, "no dockerd process to restart"
-    pid, *argv = found.stdout.split("\n")[0].split()
+    pid, *argv = found.stdout.decode().split("\n")[0].split()
     settings = sandbox_settings(workspace.parent)
     async with SandboxManager(settings) as manager:
         from terminus_mcp.sandbox.api import SessionSpec
@@ -252,8 +252,7 @@ async def test_docker_daemon_restart(
             await anyio.sleep(1.5)
             os.kill(int(pid), 15)
             await anyio.to_thread.run_sync(lambda: wait_until(lambda: not _alive(int(pid)), 60))
-            log = open("/tmp/dockerd-adversarial.log", "ab")  # noqa: SIM115, ASYNC230
-            subprocess.Popen(argv, stdout=log, stderr=log, start_new_session=True)
+            await anyio.to_thread.run_sync(_start_dockerd, argv)
 
         started = time.monotonic()
         async with anyio.create_task_group() as tg:
@@ -270,6 +269,12 @@ async def test_docker_daemon_restart(
         f"dockerd restarted 1.5 s into 'sleep 60': reported as {during.event.value}; the next "
         f"command ran in a fresh container; {took:.1f} s in all"
     )
+
+
+def _start_dockerd(argv: list[str]) -> None:
+    """Start dockerd again with its old arguments, detached, logging to a file."""
+    with open("/tmp/dockerd-adversarial.log", "ab") as log:
+        subprocess.Popen(argv, stdout=log, stderr=log, start_new_session=True)
 
 
 def _alive(pid: int) -> bool:
