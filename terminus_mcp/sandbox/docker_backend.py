@@ -66,6 +66,9 @@ class _Exec:
 
     exec_id: str
     sock: socket.socket
+    stream: Any = None
+    """The object ``exec_start`` returned (a ``SocketIO`` around ``sock``): it holds an io
+    reference to the socket, so closing only ``sock`` would leave the descriptor open."""
     decoder: wire.FrameDecoder = field(default_factory=wire.FrameDecoder)
     pending: bytearray = field(default_factory=bytearray)
 
@@ -107,6 +110,13 @@ class _Exec:
         return data
 
     def close(self) -> None:
+        # shutdown() ends the connection to the engine at once, whoever else holds the socket;
+        # closing the wrapper and the socket then releases the descriptor.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        if self.stream is not None and self.stream is not self.sock:
+            with contextlib.suppress(OSError):
+                self.stream.close()
         with contextlib.suppress(OSError):
             self.sock.close()
 
@@ -348,7 +358,7 @@ class DockerSession:
             ) from exc
         raw: socket.socket = getattr(response, "_sock", response)
         raw.setblocking(True)
-        return _Exec(exec_id=created["Id"], sock=raw)
+        return _Exec(exec_id=created["Id"], sock=raw, stream=response)
 
     def _start_shell(self, cwd: str) -> _Shell:
         proc = self._exec(_SHELL_ARGV)

@@ -46,11 +46,6 @@ def echo_model(body: dict[str, Any]) -> Reply:
     return text(f"<final_answer>\nCommand: echo\nSummary: saw {' '.join(seen)}\n</final_answer>")
 
 
-@pytest.mark.xfail(
-    reason="open: the server holds ~30-70 more Docker API unix sockets after load than before "
-    "(ESTAB to docker.sock, not released within 20 s); under investigation",
-    strict=False,
-)
 @pytest.mark.check("load", "32-concurrent-tasks-4-http-clients")
 async def test_concurrent_load(tmp_path: Path, full_run: bool, figure: Figure) -> None:
     duration = 120.0 if full_run else 20.0
