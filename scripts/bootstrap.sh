@@ -70,6 +70,11 @@ if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev
 fi
 
 # --- 3. Sandbox image --------------------------------------------------------------------
+# With no image registry, `sandbox build` bootstraps the Debian base with debootstrap.
+if [[ $(id -u) == 0 ]] && ! command -v debootstrap >/dev/null 2>&1; then
+  log "installing debootstrap (for building the sandbox base without a registry)"
+  apt-get install -y -qq debootstrap >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq debootstrap >/dev/null; }
+fi
 if ! .venv/bin/terminus-mcp sandbox build --if-missing >&2; then
   die "the sandbox image could not be built; see the output above"
 fi
