@@ -1,6 +1,7 @@
 """Digest of compiler and linker output (gcc, clang, javac, tsc, ld, make): counts of errors and
-warnings, every distinct error with file:line:col, and warnings grouped by kind so a flood of
-the same warning costs one line."""
+warnings, every distinct error with file:line:col (and javac's ``symbol:``/``location:`` lines,
+which name what is missing), and warnings grouped by kind so a flood of the same warning costs
+one line."""
 
 from __future__ import annotations
 
@@ -18,35 +19,67 @@ _TSC = re.compile(
 _LINKER = re.compile(
     r"(undefined reference to .*|multiple definition of .*|cannot find -l[^\s:]+.*)$"
 )
+_JAVAC_DETAIL = re.compile(r"^\s+(symbol|location|required|found|reason):\s+(.*\S)\s*$")
 _MAKE_ERROR = re.compile(r"^g?make(?:\[\d+\])?: \*\*\* .*$")
 _FLAG = re.compile(r"\[(-W[\w=+-]+)\]$")
 
 MAX_ERRORS = 10
 MAX_WARNING_KINDS = 5
+JAVAC_DETAIL_WINDOW = 8
+"""Lines after a javac error searched for its detail lines: the source line and the caret come
+first, then ``symbol:``, ``location:`` (or ``required:``, ``found:``, ``reason:``)."""
+
+
+def _diagnostic(line: str) -> re.Match[str] | None:
+    return _GCC.match(line) or _TSC.match(line)
+
+
+def _javac_details(following: list[str]) -> str:
+    """javac's indented detail lines after an error, joined: ``symbol: variable totl; ...``."""
+    parts = []
+    for line in following[:JAVAC_DETAIL_WINDOW]:
+        if _diagnostic(line):
+            break
+        found = _JAVAC_DETAIL.match(line)
+        if found:
+            parts.append(f"{found.group(1)}: {' '.join(found.group(2).split())}")
+    return "; ".join(parts)
 
 
 def _diagnostics(lines: list[str]) -> list[tuple[str, str, str]]:
+    """(kind, location, message) of each diagnostic; an error's message carries its details."""
     found = []
-    for line in lines:
-        match = _GCC.match(line) or _TSC.match(line)
-        if match:
-            kind = "error" if "error" in match.group("kind") else "warning"
-            found.append((kind, match.group("loc"), match.group("msg").strip()))
+    for index, line in enumerate(lines):
+        match = _diagnostic(line)
+        if not match:
+            continue
+        kind = "error" if "error" in match.group("kind") else "warning"
+        message = match.group("msg").strip()
+        details = _javac_details(lines[index + 1 :]) if kind == "error" else ""
+        if details:
+            message += f" ({details})"
+        found.append((kind, match.group("loc"), message))
     return found
 
 
 def _warning_groups(warnings: list[tuple[str, str]]) -> list[str]:
+    """One line per kind (the ``-W`` flag, else the message), with a count and a first example."""
     kinds: Counter[str] = Counter()
-    example: dict[str, str] = {}
+    first: dict[str, tuple[str, str]] = {}
     for loc, msg in warnings:
         flag = _FLAG.search(msg)
         kind = flag.group(1) if flag else msg
         kinds[kind] += 1
-        example.setdefault(kind, f"{loc}: {msg}")
-    lines = [
-        clip(f"- {count}x {kind}, e.g. {example[kind]}" if count > 1 else f"- {example[kind]}")
-        for kind, count in kinds.most_common(MAX_WARNING_KINDS)
-    ]
+        first.setdefault(kind, (loc, msg))
+    lines = []
+    for kind, count in kinds.most_common(MAX_WARNING_KINDS):
+        loc, msg = first[kind]
+        if count == 1:
+            lines.append(clip(f"- {loc}: {msg}"))
+        elif kind == msg:  # the kind is the whole message: the example needs only its location
+            lines.append(clip(f"- {count}x {msg}, e.g. {loc}"))
+        else:
+            lines.append(clip(f"- {count}x {kind}, e.g. {loc}: {msg}"))
     rest = len(kinds) - MAX_WARNING_KINDS
     if rest > 0:
         lines.append(f"- ... and {rest} more kinds of warnings")
