@@ -1,4 +1,5 @@
-"""Compact digests of command output: counts, failing tests with their errors, compiler errors.
+"""Compact digests of command output: counts, failing tests with their errors, compiler errors,
+uncaught Node.js errors.
 
 Used twice: by the direct mode, which writes its whole answer from them, and by the loop's
 fallback, when a model ran commands but never wrote its final answer. Each digester recognises
@@ -11,12 +12,13 @@ from __future__ import annotations
 from terminus_mcp.agent.summaries.base import Digest, clip
 from terminus_mcp.agent.summaries.compilers import digest_compiler
 from terminus_mcp.agent.summaries.generic import digest_generic
+from terminus_mcp.agent.summaries.node_errors import digest_node_error
 from terminus_mcp.agent.summaries.node_tests import digest_node_tests
 from terminus_mcp.agent.summaries.python_tests import digest_pytest
 
 __all__ = ["Digest", "clip", "digest", "status_phrase", "summary_text"]
 
-_DIGESTERS = (digest_pytest, digest_node_tests, digest_compiler)
+_DIGESTERS = (digest_pytest, digest_node_tests, digest_compiler, digest_node_error)
 
 
 def digest(output: str) -> Digest:

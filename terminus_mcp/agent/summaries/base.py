@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 LINE_CHARS = 240
 """Longest excerpt line kept; longer lines are cut with an ellipsis."""
 
+WORKSPACE_PREFIX = "/workspace/"
+"""The container's working directory (``sandbox.hardening.WORKSPACE``), cut from paths."""
+
 
 @dataclass(frozen=True)
 class Digest:
@@ -21,6 +24,11 @@ class Digest:
 def clip(line: str, limit: int = LINE_CHARS) -> str:
     line = line.strip()
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def workspace_relative(path: str) -> str:
+    """``path`` relative to the working directory when it lies inside it; unchanged otherwise."""
+    return path.removeprefix(WORKSPACE_PREFIX)
 
 
 def dedupe(lines: list[str]) -> list[str]:

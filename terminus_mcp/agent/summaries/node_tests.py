@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from terminus_mcp.agent.summaries.base import Digest, capped, clip, dedupe
+from terminus_mcp.agent.summaries.base import Digest, capped, clip, dedupe, workspace_relative
 
 _NOT_OK = re.compile(r"^(\s*)not ok \d+ - (.*?)(?:\s+#.*)?$")
 _TAP_COUNT = re.compile(r"^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$")
@@ -69,7 +69,7 @@ def _tap_failures(lines: list[str]) -> list[str]:
         text = f"- {found.group(2).strip()}"
         location = _STACK_LOCATION.search(fields.get("location", "") or fields.get("stack", ""))
         if location:
-            text += f" at {location.group(1).removeprefix('/workspace/')}:{location.group(2)}"
+            text += f" at {workspace_relative(location.group(1))}:{location.group(2)}"
         error = fields.get("error", "")
         if error:
             text += f": {error}"
