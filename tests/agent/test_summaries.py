@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from terminus_mcp.agent.fallback import CommandRun, command_notes, fallback_answer
 from terminus_mcp.agent.summaries import digest, summary_text
+from terminus_mcp.agent.summaries.python_tests import digest_pytest
 from terminus_mcp.sandbox.api import ExecResult
 
 PYTEST = """\
@@ -56,6 +57,56 @@ a.c:4:9: warning: unused variable 'y' [-Wunused-variable]
 b.c:10:5: error: 'z' undeclared (first use in this function)
 b.c:10:5: error: 'z' undeclared (first use in this function)
 make: *** [Makefile:5: b.o] Error 1
+"""
+
+# Real javac 17 output: the first error has no detail lines, the second names the symbol.
+JAVAC = """\
+A.java:4: error: incompatible types: String cannot be converted to int
+        return f("x") + totl;
+                 ^
+A.java:4: error: cannot find symbol
+        return f("x") + totl;
+                        ^
+  symbol:   variable totl
+  location: class A
+Note: Some messages have been simplified; recompile with -Xdiags:verbose to get full output
+2 errors
+"""
+
+# Node 18 importing an ES module with a syntax error, its stderr in the middle of stdout.
+NODE_ESM_SYNTAX_ERROR = """\
+[bundle] (77/120) transpiling src/widgets/widget076.mjs (57 bytes) -> dist/widget076.mjs
+file:///workspace/src/widgets/widget077.mjs:1
+export const widget077 = { id: 77, label: 'Widget 77' ;
+                                                      ^
+
+SyntaxError: Unexpected token ';'
+    at ModuleLoader.moduleStrategy (node:internal/modules/esm/translators:152:18)
+    at async link (node:internal/modules/esm/module_job:67:21)
+
+Node.js v18.20.4
+[bundle] (78/120) transpiling src/widgets/widget077.mjs (56 bytes) -> dist/widget077.mjs
+"""
+
+# Node 18 running a CommonJS script that throws.
+NODE_CJS_THROW = """\
+/workspace/t.js:2
+  if (!s) throw new TypeError('empty input');
+          ^
+
+TypeError: empty input
+    at parse (/workspace/t.js:2:17)
+    at Object.<anonymous> (/workspace/t.js:4:1)
+
+Node.js v18.20.4
+"""
+
+PYTEST_HEADER = """\
+============================= test session starts ==============================
+platform linux -- Python 3.11.2, pytest-7.2.1, pluggy-1.0.0+repack -- /usr/bin/python3
+rootdir: /workspace
+collecting ... collected 4 items
+
 """
 
 
@@ -121,3 +172,114 @@ def test_fallback_answer_and_notes() -> None:
     assert command_notes(runs) == [
         "Note: the command `sleep 9` timed out after 1000 ms and was killed."
     ]
+
+
+def test_javac_error_keeps_its_symbol_and_location_lines() -> None:
+    found = digest(JAVAC)
+    assert found.headline == "2 errors, 0 warnings"
+    assert found.details == [
+        "- A.java:4: error: incompatible types: String cannot be converted to int",
+        "- A.java:4: error: cannot find symbol (symbol: variable totl; location: class A)",
+    ]
+
+
+def test_javac_warning_flood_names_each_kind_once() -> None:
+    warnings = [
+        f"Entry{i}.java:6: warning: [removal] Integer(int) in Integer has been deprecated\n"
+        "    public Integer boxed() { return new Integer(0); }\n"
+        "                                    ^"
+        for i in range(3)
+    ]
+    found = digest("\n".join([*warnings, JAVAC]))
+    assert found.headline == "2 errors, 3 warnings"
+    assert found.details[-2:] == [
+        "Warnings:",
+        "- 3x [removal] Integer(int) in Integer has been deprecated, e.g. Entry0.java:6",
+    ]
+
+
+def test_node_es_module_syntax_error_names_the_file() -> None:
+    found = digest(NODE_ESM_SYNTAX_ERROR)
+    assert found.headline == "stopped on an uncaught error"
+    assert found.details == ["- src/widgets/widget077.mjs:1:55: SyntaxError: Unexpected token ';'"]
+
+
+def test_node_uncaught_throw_names_the_throw_site() -> None:
+    found = digest(NODE_CJS_THROW)
+    assert found.details == ["- t.js:2:11: TypeError: empty input"]
+
+
+def test_a_path_and_line_without_nodes_caret_is_not_a_node_error() -> None:
+    found = digest("src/app.js:12\n  throw err;\n\nTypeError: not really\n")
+    assert found.headline == "output:"
+
+
+def test_pytest_killed_by_timeout_names_the_running_test() -> None:
+    output = PYTEST_HEADER + (
+        "tests/test_a.py::test_one PASSED                                         [ 25%]\n"
+        "tests/test_a.py::test_two FAILED                                         [ 50%]\n"
+        "tests/test_a.py::test_three SKIPPED (no db)                              [ 75%]\n"
+        "tests/test_sync.py::test_sync_waits_for_server \n"
+    )
+    assert summary_text(output, 124) == (
+        "exit code 124; pytest stopped before its final count (1 passed, 1 failed, 1 skipped "
+        "so far)\n"
+        "- tests/test_a.py::test_two\n"
+        "Running when stopped (no result): tests/test_sync.py::test_sync_waits_for_server"
+    )
+
+
+def test_pytest_killed_with_capture_off_reads_verdicts_after_prints() -> None:
+    # Real pytest -v -s output: a test's prints sit between its name and its verdict.
+    output = PYTEST_HEADER + (
+        "tests/test_h.py::test_ok hi\n"
+        "PASSED\n"
+        "tests/test_h.py::test_bad FAILED\n"
+        "tests/test_h.py::test_hang waiting\n"
+    )
+    found = digest(output)
+    assert found.headline == "pytest stopped before its final count (1 passed, 1 failed so far)"
+    assert found.details == [
+        "- tests/test_h.py::test_bad",
+        "Running when stopped (no result): tests/test_h.py::test_hang",
+    ]
+
+
+def test_pytest_killed_without_verbose_names_the_running_file() -> None:
+    output = (
+        PYTEST_HEADER + "tests/test_a.py ....                      [ 50%]\ntests/test_h.py .F\n"
+    )
+    found = digest(output)
+    assert found.headline == "pytest stopped before its final count"
+    assert found.details == ["Running when stopped (no result): tests/test_h.py"]
+
+
+def test_pytest_stopped_after_every_started_test_finished_names_none() -> None:
+    output = PYTEST_HEADER + "tests/test_a.py::test_one PASSED                           [ 25%]\n"
+    assert digest(output).details == []
+
+
+def test_bare_counts_lines_of_other_tools_are_not_pytest() -> None:
+    assert digest_pytest(JAVAC) is None
+    harness = "ring_push ok\nring_pop FAILED: expected 3, got 2\n240 passed, 1 failed\n"
+    assert digest_pytest(harness) is None
+    assert digest(harness).headline == "output:"
+    # pytest -q prints no header, but its counts line carries the timing.
+    assert digest_pytest("...\n3 passed in 0.01s\n") is not None
+
+
+def test_linker_cannot_find_library_is_an_error() -> None:
+    new_ld = (
+        "gcc -o app build/main.o -lsnappyc\n"
+        "/usr/bin/ld: cannot find -lsnappyc: No such file or directory\n"
+        "collect2: error: ld returned 1 exit status\n"
+        "make: *** [Makefile:4: app] Error 1\n"
+    )
+    found = digest(new_ld)
+    assert found.headline == "1 error, 0 warnings"
+    assert found.details == [
+        "- linker: cannot find -lsnappyc: No such file or directory",
+        "make: *** [Makefile:4: app] Error 1",
+    ]
+    old_ld = "/usr/bin/ld: cannot find -lsnappyc\ncollect2: error: ld returned 1 exit status\n"
+    assert digest(old_ld).details == ["- linker: cannot find -lsnappyc"]
