@@ -33,7 +33,7 @@ from docker.models.containers import Container
 from terminus_mcp.errors import DockerUnavailable, ImageMissing, SandboxError
 from terminus_mcp.sandbox import shell as wire
 from terminus_mcp.sandbox.api import ExecResult, OutputCallback, SessionEvent, SessionInfo
-from terminus_mcp.sandbox.engine import START_FIX, image_fix
+from terminus_mcp.sandbox.engine import ENGINE_ERRORS, START_FIX, image_fix
 from terminus_mcp.sandbox.hardening import LABEL_SESSION, WORKSPACE, Hardening, OwnerLabels
 from terminus_mcp.sandbox.workspace import workspace_mounts
 from terminus_mcp.settings import Settings
@@ -296,7 +296,7 @@ class DockerSession:
             self._container.reload()
         except docker.errors.NotFound:
             return False
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise DockerUnavailable(
                 "the Docker engine stopped answering", why=str(exc), fix=START_FIX
             ) from exc
@@ -319,14 +319,14 @@ class DockerSession:
                 why=str(exc),
                 fix=image_fix(self._image),
             ) from exc
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise SandboxError(
                 "cannot create the sandbox container", why=str(exc), fix=START_FIX
             ) from exc
         self._container = container
         try:
             container.start()
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             self._remove_container()
             raise SandboxError(
                 "the sandbox container does not start",
@@ -350,7 +350,7 @@ class DockerSession:
                 workdir=WORKSPACE,
             )
             response = self._client.api.exec_start(created["Id"], socket=True)
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise SandboxError(
                 "cannot start a shell in the sandbox container",
                 why=str(exc),
@@ -428,7 +428,7 @@ class DockerSession:
     def _restart_container(self) -> None:
         self._drop_shells()
         if self._container is not None:
-            with contextlib.suppress(docker.errors.DockerException):
+            with contextlib.suppress(*ENGINE_ERRORS):
                 self._container.restart(timeout=0)
 
     def _read_counters(self) -> _Counters | None:
@@ -471,7 +471,7 @@ class DockerSession:
             log.info("session %s: container %s removed", self._id, container.short_id)
         except docker.errors.NotFound:
             pass
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             log.warning("session %s: cannot remove container %s: %s", self._id, container.id, exc)
 
     # --- one command (blocking) ------------------------------------------------------------
@@ -606,7 +606,18 @@ class DockerSession:
     def _diagnose_dead_shell(self, shell: _Shell) -> tuple[int | None, SessionEvent, str]:
         """Why the persistent shell's stream ended: container gone, OOM, or the shell exited."""
         self._forget_shell(shell)
-        if self._container is None or not self._container_stays_up(shell):
+        try:
+            container_up = self._container is not None and self._container_stays_up(shell)
+        except DockerUnavailable:
+            self._drop_shells()
+            return (
+                None,
+                SessionEvent.CONTAINER_GONE,
+                "the Docker engine stopped answering while the command ran (stopped or "
+                "restarted); the next command starts a fresh container once it answers again "
+                "(files in /workspace are kept)",
+            )
+        if not container_up:
             oom = False
             if self._container is not None:
                 oom = bool(self._container.attrs.get("State", {}).get("OOMKilled"))
@@ -619,7 +630,7 @@ class DockerSession:
                 "fresh container (files in /workspace are kept, everything else is lost)",
             )
         exit_code: int | None = None
-        with contextlib.suppress(docker.errors.DockerException):
+        with contextlib.suppress(*ENGINE_ERRORS):
             inspected = self._client.api.exec_inspect(shell.proc.exec_id)
             if not inspected.get("Running"):
                 exit_code = inspected.get("ExitCode")
@@ -642,7 +653,7 @@ class DockerSession:
         for _ in range(5):
             if not self._container_running():
                 return False
-            with contextlib.suppress(docker.errors.DockerException):
+            with contextlib.suppress(*ENGINE_ERRORS):
                 if self._client.api.exec_inspect(shell.proc.exec_id).get("ExitCode") != 137:
                     return True
             time.sleep(0.2)

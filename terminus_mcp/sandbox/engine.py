@@ -10,11 +10,19 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests.exceptions
 
 from terminus_mcp.errors import DockerUnavailable, ImageMissing, SandboxError
 from terminus_mcp.settings import DEFAULT_IMAGE, Settings
 
 log = logging.getLogger(__name__)
+
+ENGINE_ERRORS: tuple[type[Exception], ...] = (
+    docker.errors.DockerException,
+    requests.exceptions.RequestException,
+)
+"""What a call to the engine raises when it fails: API errors, and transport errors (the
+engine stopped or restarted), which the docker SDK lets through from ``requests``."""
 
 START_FIX = (
     "start Docker (`sudo systemctl start docker`, or `sudo dockerd &` where there is no "
@@ -35,7 +43,7 @@ def docker_client(settings: Settings) -> docker.DockerClient:
         else:
             client = docker.from_env(timeout=60)
         client.ping()
-    except docker.errors.DockerException as exc:
+    except ENGINE_ERRORS as exc:
         raise DockerUnavailable(
             f"no Docker engine answers at {where}", why=str(exc), fix=START_FIX
         ) from exc
@@ -88,7 +96,7 @@ def ensure_image(client: docker.DockerClient, image: str) -> None:
         raise ImageMissing(
             f"the sandbox image {image} is not present", why=str(exc), fix=image_fix(image)
         ) from exc
-    except docker.errors.DockerException as exc:
+    except ENGINE_ERRORS as exc:
         raise DockerUnavailable(
             "the Docker engine stopped answering", why=str(exc), fix=START_FIX
         ) from exc

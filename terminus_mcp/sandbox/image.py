@@ -23,6 +23,7 @@ import docker.errors
 from pydantic import BaseModel
 
 from terminus_mcp.errors import SandboxError
+from terminus_mcp.sandbox.engine import ENGINE_ERRORS
 from terminus_mcp.sandbox.hardening import LABEL_IMAGE, LABEL_OWNER, LABEL_SESSION
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def bootstrap_base(client: docker.DockerClient, image: str, *, mirror: str | Non
             client.api.import_image_from_stream(
                 tar.stdout, repository=repository, tag=tag or "latest"
             )
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise SandboxError("docker import of the base image failed", why=str(exc)) from exc
         finally:
             tar.stdout.close()
@@ -135,7 +136,7 @@ def _base_available(client: docker.DockerClient, base: str) -> bool:
         log.info("pulling %s", base)
         client.images.pull(base)
         return True
-    except docker.errors.DockerException as exc:
+    except ENGINE_ERRORS as exc:
         log.warning("cannot pull %s (%s); bootstrapping it from Debian packages", base, exc)
         return False
 
@@ -205,7 +206,7 @@ def build_image(
             aux = chunk.get("aux")
             if isinstance(aux, dict) and "ID" in aux:
                 image_id = str(aux["ID"])
-    except docker.errors.DockerException as exc:
+    except ENGINE_ERRORS as exc:
         raise SandboxError(f"building {tag} failed", why=str(exc)) from exc
     return image_id or client.images.get(tag).id
 
@@ -264,6 +265,6 @@ def prune(client: docker.DockerClient, *, images: bool = False) -> list[Resource
             removed.append(item)
         except docker.errors.NotFound:
             continue
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             log.warning("cannot remove %s %s: %s", item.kind, item.id, exc)
     return removed

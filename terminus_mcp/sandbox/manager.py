@@ -27,7 +27,7 @@ from anyio.abc import TaskGroup
 from terminus_mcp.errors import SandboxError, SessionNotFound
 from terminus_mcp.sandbox.api import ExecResult, OutputCallback, SessionInfo, SessionSpec
 from terminus_mcp.sandbox.docker_backend import DockerSession
-from terminus_mcp.sandbox.engine import docker_client, ensure_image, select_runtime
+from terminus_mcp.sandbox.engine import ENGINE_ERRORS, docker_client, ensure_image, select_runtime
 from terminus_mcp.sandbox.hardening import (
     LABEL_HOSTNAME,
     LABEL_OWNER,
@@ -270,6 +270,6 @@ def reap_orphans(client: docker.DockerClient, me: OwnerLabels) -> Sequence[str]:
             log.info("reaped orphaned sandbox container %s", container.short_id)
         except docker.errors.NotFound:
             pass
-        except docker.errors.DockerException as exc:
+        except ENGINE_ERRORS as exc:
             log.warning("cannot remove orphaned container %s: %s", container.short_id, exc)
     return removed

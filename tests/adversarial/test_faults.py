@@ -19,6 +19,7 @@ import pytest
 from mcp import Client
 
 from terminus_mcp.agent.result import TaskStatus
+from terminus_mcp.sandbox.api import SessionEvent, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import TaskRequest, TerminusService
 from tests.conftest import sandbox_settings
@@ -244,8 +245,6 @@ async def test_docker_daemon_restart(
     pid, *argv = found.stdout.decode().split("\n")[0].split()
     settings = sandbox_settings(workspace.parent)
     async with SandboxManager(settings) as manager:
-        from terminus_mcp.sandbox.api import SessionSpec
-
         session = await manager.create(SessionSpec(workdir=workspace))
 
         async def restart() -> None:
@@ -255,15 +254,23 @@ async def test_docker_daemon_restart(
             await anyio.to_thread.run_sync(_start_dockerd, argv)
 
         started = time.monotonic()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(restart)
-            with anyio.fail_after(120):
-                during = await session.run("sleep 60", timeout_s=90)
-        await anyio.to_thread.run_sync(lambda: wait_until(_docker_answers, 60, 0.5))
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(restart)
+                with anyio.fail_after(120):
+                    during = await session.run("sleep 60", timeout_s=90)
+        finally:
+            # Whatever happened above, leave a running engine behind for everything else.
+            with anyio.CancelScope(shield=True):
+                answers = await anyio.to_thread.run_sync(_docker_answers)
+                if not answers and not _alive(int(pid)):
+                    await anyio.to_thread.run_sync(_start_dockerd, argv)
+                await anyio.to_thread.run_sync(lambda: wait_until(_docker_answers, 60, 0.5))
         with anyio.fail_after(120):
             after = await session.run("echo after-restart", timeout_s=30)
         took = time.monotonic() - started
     assert during.exit_code is None, during
+    assert during.event is SessionEvent.CONTAINER_GONE, during
     assert after.output == "after-restart\n", after
     figure.note(
         f"dockerd restarted 1.5 s into 'sleep 60': reported as {during.event.value}; the next "
