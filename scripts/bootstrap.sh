@@ -75,7 +75,11 @@ if [[ $(id -u) == 0 ]] && ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap (for building the sandbox base without a registry)"
   apt-get install -y -qq debootstrap >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq debootstrap >/dev/null; }
 fi
-if ! .venv/bin/terminus-mcp sandbox build --if-missing >&2; then
+# As root, build the base from Debian packages rather than asking an image registry: it works
+# on machines with no registry access and sends no traffic beyond the Debian mirror.
+build_flags=(--if-missing)
+[[ $(id -u) == 0 && "${TERMINUS_PULL_BASE:-}" != 1 ]] && build_flags+=(--offline)
+if ! .venv/bin/terminus-mcp sandbox build "${build_flags[@]}" >&2; then
   die "the sandbox image could not be built; see the output above"
 fi
 log "ready"

@@ -19,12 +19,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "build",
         help="build the default sandbox image",
         description=(
-            "Build sandbox/Dockerfile. With --offline, or when the base image can be neither "
-            "found nor pulled, the Debian base is bootstrapped from the Debian mirror first "
-            "(needs root and debootstrap)."
+            "Build sandbox/Dockerfile. With --offline (never ask an image registry), or when the "
+            "base image can be neither found nor pulled, a missing Debian base is bootstrapped "
+            "from the Debian mirror first (needs root and debootstrap)."
         ),
     )
-    build.add_argument("--offline", action="store_true", default=None, help="bootstrap the base")
+    build.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="never pull; bootstrap a missing base from Debian packages",
+    )
     build.add_argument("--tag", help="image tag (default: the sandbox_image setting)")
     build.add_argument("--dockerfile", type=Path, help="another Dockerfile to build")
     build.add_argument(

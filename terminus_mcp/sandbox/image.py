@@ -1,9 +1,9 @@
 """Building the default sandbox image, and listing or removing what the project created.
 
 ``build_image`` runs ``docker build`` on ``sandbox/Dockerfile``. Where no image registry
-answers (or with ``offline=True``) it first bootstraps the Dockerfile's Debian base from the
-Debian mirror with ``debootstrap`` and imports it under the base's name, so the build then
-runs without a registry. Every call blocks; async callers use ``anyio.to_thread``.
+answers (or with ``offline=True``, which never asks one) it first bootstraps a missing Debian
+base from the Debian mirror with ``debootstrap`` and imports it under the base's name, so the
+build then runs without a registry. Every call blocks; async callers use ``anyio.to_thread``.
 """
 
 from __future__ import annotations
@@ -126,12 +126,17 @@ def bootstrap_base(client: docker.DockerClient, image: str, *, mirror: str | Non
     log.info("imported %s", image)
 
 
-def _base_available(client: docker.DockerClient, base: str) -> bool:
+def _base_present(client: docker.DockerClient, base: str) -> bool:
     try:
         client.images.get(base)
-        return True
     except docker.errors.ImageNotFound:
-        pass
+        return False
+    return True
+
+
+def _base_available(client: docker.DockerClient, base: str) -> bool:
+    if _base_present(client, base):
+        return True
     try:
         log.info("pulling %s", base)
         client.images.pull(base)
@@ -170,15 +175,19 @@ def build_image(
 ) -> str:
     """Build the sandbox image as ``tag`` and return its id.
 
-    ``offline=True`` always bootstraps the base first; ``None`` (auto) bootstraps only when
-    the base is neither present nor pullable; ``False`` never does.
+    ``offline=True`` never asks a registry: it bootstraps the base when it is not present;
+    ``None`` (auto) bootstraps only when the base is neither present nor pullable; ``False``
+    never bootstraps.
 
     Raises:
         SandboxError: the build (or the bootstrap) fails.
     """
     dockerfile = dockerfile or dockerfile_path()
     base = base_image(dockerfile)
-    if offline or (offline is None and not _base_available(client, base)):
+    if offline:
+        if not _base_present(client, base):
+            bootstrap_base(client, base)
+    elif offline is None and not _base_available(client, base):
         bootstrap_base(client, base)
     log.info("building %s from %s", tag, dockerfile)
     image_id = ""
