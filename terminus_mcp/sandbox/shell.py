@@ -107,7 +107,9 @@ def command_line(command: str, nonce: str, flavor: ShellFlavor) -> bytes:
     raw = command.encode("utf-8", errors="surrogateescape")
     fmt = "'\\036%s:%d:%s\\036%s\\036'"
     if flavor is ShellFlavor.BASH:
-        run = f"\\eval {ansi_c_quote(raw)} </dev/null"
+        # `jobs` first swallows bash's notices about background jobs of earlier commands
+        # ("Killed sleep 300"), which bash would otherwise print into this command's output.
+        run = f"{{ \\jobs; }} >/dev/null 2>&1; \\eval {ansi_c_quote(raw)} </dev/null"
         finish = (
             f"POSIXLY_CORRECT=y; \\unset -f {' '.join(_WRAPPER_WORDS)}; \\unset POSIXLY_CORRECT; "
             f"\\set +x; \\trap - DEBUG; \\builtin printf {fmt}"

@@ -187,6 +187,14 @@ async def test_cancellation_kills_the_command(session: DockerSession) -> None:
     assert _baseline(_processes(left.output))
 
 
+async def test_next_output_has_no_notices_about_killed_jobs(session: DockerSession) -> None:
+    await session.run("sleep 321 &", timeout_s=10)
+    killed = await session.run("sleep 322", timeout_s=1)
+    assert killed.timed_out
+    after = await session.run("echo only-this", timeout_s=10)
+    assert after.output == "only-this\n"
+
+
 async def test_no_network_and_host_loopback_unreachable(session: DockerSession) -> None:
     hits: list[int] = []
     server = socket.socket()
