@@ -96,8 +96,11 @@ def _check_session_id(session_id: str) -> None:
         )
 
 
-def _client_roots(ctx: ToolContext) -> ListRoots | None:
-    """Ask the client for its roots when it offers them (resolved before the tool runs)."""
+async def _client_roots(ctx: ToolContext) -> ListRoots | None:
+    """Ask the client for its roots when it offers them (resolved before the tool runs).
+
+    Async on purpose: the SDK runs a sync resolver in a worker thread, a needless hop per call.
+    """
     caps = ctx.client_capabilities
     if caps is not None and caps.roots is not None:
         return ListRoots()
