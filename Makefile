@@ -8,7 +8,7 @@ demo: bootstrap
 
 # Everything CI runs: bootstrap, lint, type check, the whole test suite.
 test: bootstrap lint typecheck
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest --adversarial-disruptive
 
 bootstrap:
 	scripts/bootstrap.sh

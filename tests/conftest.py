@@ -20,6 +20,21 @@ from terminus_mcp.settings import DEFAULT_IMAGE, Settings, load_settings
 SANDBOX_UID = 1000
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Options must be registered by the root conftest to be known on every command line.
+    group = parser.getgroup("adversarial")
+    group.addoption(
+        "--adversarial-full",
+        action="store_true",
+        help="run the full 2-minute load check instead of the short CI form",
+    )
+    group.addoption(
+        "--adversarial-disruptive",
+        action="store_true",
+        help="also run checks that restart the Docker daemon (disturbs other users of it)",
+    )
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     """One backend for every async test and fixture, so module-scoped async fixtures work."""

@@ -48,20 +48,6 @@ FIGURE_KEY = pytest.StashKey[Figure]()
 RECORDS_KEY = pytest.StashKey[list[Record]]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("adversarial")
-    group.addoption(
-        "--adversarial-full",
-        action="store_true",
-        help="run the full 2-minute load check instead of the short CI form",
-    )
-    group.addoption(
-        "--adversarial-disruptive",
-        action="store_true",
-        help="also run checks that restart the Docker daemon (disturbs other users of it)",
-    )
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(kind, name): one line of the adversarial report")
     config.addinivalue_line(
@@ -71,13 +57,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--adversarial-disruptive"):
-        return
-    kept, dropped = [], []
+    kept, disruptive = [], []
     for item in items:
-        (dropped if item.get_closest_marker("disruptive") else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
+        (disruptive if item.get_closest_marker("disruptive") else kept).append(item)
+    if config.getoption("--adversarial-disruptive"):
+        # Last, so a daemon restart cannot disturb any other test of the session.
+        items[:] = kept + disruptive
+        return
+    if disruptive:
+        config.hook.pytest_deselected(items=disruptive)
         items[:] = kept
 
 
