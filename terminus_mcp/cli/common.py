@@ -17,9 +17,11 @@ def add_setting_flag(
 ) -> None:
     """Add a flag that overrides setting ``name``; its help is the setting's docstring."""
     field = Settings.model_fields[name]
-    kwargs.setdefault("help", (field.description or "").split(". ")[0])
+    kwargs.setdefault("help", (field.description or "").split(". ")[0].replace("``", "`"))
     kwargs.setdefault("default", None)
     kwargs.setdefault("dest", f"setting_{name}")
+    if "choices" not in kwargs and kwargs.get("action") is None:
+        kwargs.setdefault("metavar", name.upper())
     parser.add_argument(*(flags or (f"--{name.replace('_', '-')}",)), **kwargs)
 
 
