@@ -104,6 +104,20 @@ def sandbox_settings(workspace_root: Path, **overrides: object) -> Settings:
     return load_settings(values)
 
 
+def openai_settings(workspace: Path, base_url: str, **overrides: object) -> Settings:
+    """Test settings for the openai backend against a scripted server at ``base_url``."""
+    values: dict[str, object] = {
+        "backend": "openai",
+        "base_url": base_url,
+        "model": "scripted-model",
+        "state_dir": str(workspace.parent / ".state"),
+        "request_retries": 1,
+        "request_timeout_s": 5,
+    }
+    values.update(overrides)
+    return sandbox_settings(workspace.parent, **values)
+
+
 @pytest.fixture(scope="module")
 async def sandbox_manager(
     docker_client: docker.DockerClient, workspace_root: Path

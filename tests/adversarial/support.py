@@ -23,9 +23,8 @@ from typing import Any
 
 import docker
 import httpx2
-
-from tests.server.support import containers_of, free_port, server_env
-from tests.support.scripted_openai_server import SERVED_MODEL, Reply, _completion
+from server.support import containers_of, free_port, server_env
+from support.scripted_openai_server import SERVED_MODEL, Reply, _completion
 
 REPO = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, "-m", "terminus_mcp", "serve"]

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from server.support import containers_of, direct_settings
 
 from terminus_mcp.server import build_server
-from tests.server.support import containers_of, direct_settings
 
 from .conftest import Figure
 from .support import http_server_process

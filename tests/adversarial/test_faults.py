@@ -16,20 +16,20 @@ from typing import Any
 import anyio
 import docker
 import pytest
+from conftest import openai_settings, sandbox_settings
 from mcp import Client
-
-from terminus_mcp.agent.result import TaskStatus
-from terminus_mcp.sandbox.api import SessionEvent, SessionSpec
-from terminus_mcp.sandbox.manager import SandboxManager
-from terminus_mcp.service import TaskRequest, TerminusService
-from tests.conftest import sandbox_settings
-from tests.server.support import containers_of, free_port, server_env
-from tests.support.scripted_openai_server import (
+from server.support import containers_of, free_port, server_env
+from support.scripted_openai_server import (
     Delay,
     ScriptedOpenAIServer,
     text,
     tool_call,
 )
+
+from terminus_mcp.agent.result import TaskStatus
+from terminus_mcp.sandbox.api import SessionEvent, SessionSpec
+from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.service import TaskRequest, TerminusService
 
 from .conftest import Figure
 from .support import ReactiveOpenAIServer, ServerProcess, http_server_process, wait_until
@@ -37,19 +37,6 @@ from .support import ReactiveOpenAIServer, ServerProcess, http_server_process, w
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
 
 FINAL = "<final_answer>\nCommand: sleep\nSummary: the container went away.\n</final_answer>"
-
-
-def _openai_settings(workspace: Path, base_url: str, **overrides: Any) -> Any:
-    values: dict[str, Any] = {
-        "backend": "openai",
-        "base_url": base_url,
-        "model": "scripted-model",
-        "state_dir": str(workspace.parent / ".state"),
-        "request_retries": 0,
-        "request_timeout_s": 2,
-    }
-    values.update(overrides)
-    return sandbox_settings(workspace.parent, **values)
 
 
 @pytest.mark.check("fault", "container-killed-mid-command")
@@ -61,7 +48,9 @@ async def test_container_killed_mid_command(
 ) -> None:
     script = [tool_call("sleep 120"), text(FINAL)]
     with ScriptedOpenAIServer(script) as server:
-        settings = _openai_settings(workspace, server.base_url)
+        settings = openai_settings(
+            workspace, server.base_url, request_retries=0, request_timeout_s=2
+        )
         async with TerminusService(settings, sandboxes=sandbox_manager) as service:
 
             async def kill_soon() -> None:
@@ -93,7 +82,7 @@ async def test_endpoint_down(
     workspace: Path, sandbox_manager: SandboxManager, figure: Figure
 ) -> None:
     base = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
-    settings = _openai_settings(workspace, base)
+    settings = openai_settings(workspace, base, request_retries=0, request_timeout_s=2)
     started = time.monotonic()
     async with TerminusService(settings, sandboxes=sandbox_manager) as service:
         with anyio.fail_after(60):
@@ -109,7 +98,9 @@ async def test_endpoint_slow(
     workspace: Path, sandbox_manager: SandboxManager, figure: Figure
 ) -> None:
     with ScriptedOpenAIServer([Delay(20, text(FINAL))]) as server:
-        settings = _openai_settings(workspace, server.base_url, request_timeout_s=1)
+        settings = openai_settings(
+            workspace, server.base_url, request_retries=0, request_timeout_s=1
+        )
         started = time.monotonic()
         async with TerminusService(settings, sandboxes=sandbox_manager) as service:
             with anyio.fail_after(30):
@@ -138,7 +129,9 @@ async def test_endpoint_garbage(
     statuses: list[str] = []
     for body in GARBAGE_BODIES:
         with ReactiveOpenAIServer(lambda _request, body=body: body) as server:
-            settings = _openai_settings(workspace, server.base_url)
+            settings = openai_settings(
+                workspace, server.base_url, request_retries=0, request_timeout_s=2
+            )
             async with TerminusService(settings, sandboxes=sandbox_manager) as service:
                 with anyio.fail_after(60):
                     result = await service.run_task(TaskRequest(query="run", workdir=workspace))

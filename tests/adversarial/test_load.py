@@ -17,9 +17,8 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
-
-from tests.server.support import containers_of, server_env
-from tests.support.scripted_openai_server import Reply, text, tool_call
+from server.support import containers_of, server_env
+from support.scripted_openai_server import Reply, text, tool_call
 
 from .conftest import Figure
 from .support import (

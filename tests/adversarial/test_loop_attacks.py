@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sandbox_settings
+from support.scripted_openai_server import ScriptedOpenAIServer, text, tool_call
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import TaskRequest, TerminusService
-from tests.conftest import sandbox_settings
-from tests.support.scripted_openai_server import ScriptedOpenAIServer, text, tool_call
 
 from .conftest import Figure
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import docker
 import pytest
+from conftest import sandbox_settings
 
 from terminus_mcp.sandbox.api import ExecResult, SessionEvent, SessionSpec
 from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.manager import SandboxManager
-from tests.conftest import sandbox_settings
 
 from .conftest import Figure
 from .support import PS_COMMAND, LoopbackListener, only_baseline

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import openai_settings
 from support.scripted_openai_server import (
     Delay,
     HttpError,
@@ -33,21 +34,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.docker]
 FINAL = "<final_answer>\nCommand: echo one\nSummary: printed one.\n</final_answer>"
 
 
-def _settings(workspace: Path, base_url: str, **overrides: Any) -> Any:
-    from conftest import sandbox_settings
-
-    values: dict[str, Any] = {
-        "backend": "openai",
-        "base_url": base_url,
-        "model": "scripted-model",
-        "state_dir": str(workspace.parent / ".state"),
-        "request_retries": 1,
-        "request_timeout_s": 5,
-    }
-    values.update(overrides)
-    return sandbox_settings(workspace.parent, **values)
-
-
 async def _run(
     workspace: Path,
     sandboxes: SandboxManager,
@@ -55,7 +41,7 @@ async def _run(
     query: str = "run the commands",
     **overrides: Any,
 ) -> tuple[TaskResult, TerminusService]:
-    settings = _settings(workspace, base_url, **overrides)
+    settings = openai_settings(workspace, base_url, **overrides)
     async with TerminusService(settings, sandboxes=sandboxes) as service:
         result = await service.run_task(TaskRequest(query=query, workdir=workspace))
     return result, service

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from conftest import sandbox_settings
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.models.scripted import ScriptedBackend
@@ -25,8 +26,6 @@ def _script() -> ScriptedBackend:
 async def _service(
     workspace: Path, sandboxes: SandboxManager, backend: ScriptedBackend
 ) -> TerminusService:
-    from conftest import sandbox_settings
-
     settings = sandbox_settings(workspace.parent, state_dir=str(workspace.parent / ".state"))
     return TerminusService(settings, backend=backend, sandboxes=sandboxes)
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import sandbox_settings
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.sandbox.manager import SandboxManager
@@ -28,8 +29,6 @@ def _copy_fixture(name: str, workspace: Path) -> Path:
 
 
 async def _direct(workspace: Path, sandboxes: SandboxManager, query: str) -> TaskResult:
-    from conftest import sandbox_settings
-
     settings = sandbox_settings(
         workspace.parent, backend="direct", state_dir=str(workspace.parent / ".state")
     )

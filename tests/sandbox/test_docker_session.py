@@ -17,6 +17,7 @@ import anyio
 import docker
 import docker.errors
 import pytest
+from conftest import make_workspace, sandbox_settings
 
 from terminus_mcp.errors import SessionNotFound, WorkspaceError
 from terminus_mcp.sandbox.api import SessionEvent, SessionSpec
@@ -24,7 +25,6 @@ from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.hardening import LABEL_OWNER, LABEL_SESSION
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
-from tests.conftest import make_workspace, sandbox_settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.anyio]
 

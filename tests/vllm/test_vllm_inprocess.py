@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sandbox_settings
 from support.tiny_qwen import COMMAND, FINAL_ANSWER, QUERY, TIMEOUT_MS, TOOL_NAME, loop_tiny_qwen
 
 from terminus_mcp.agent.contract import RUN_IN_TERMINAL, system_message, task_message
@@ -160,8 +161,6 @@ async def test_tool_call_constraint_keeps_every_finished_call_well_formed(
 async def test_loop_runs_the_command_in_a_sandbox_and_answers(
     backend: VllmBackend, workspace: Path, sandbox_manager: SandboxManager
 ) -> None:
-    from conftest import sandbox_settings
-
     settings = sandbox_settings(
         workspace.parent,
         backend="vllm",

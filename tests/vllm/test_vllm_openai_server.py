@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import sandbox_settings
 from openai import OpenAI
 from support.tiny_qwen import COMMAND, QUERY, TIMEOUT_MS, TOOL_NAME, loop_tiny_qwen
 
@@ -104,8 +105,6 @@ def test_first_turn_is_a_native_tool_call(server: str) -> None:
 async def test_loop_through_the_openai_backend(
     server: str, workspace: Path, sandbox_manager: SandboxManager
 ) -> None:
-    from conftest import sandbox_settings
-
     settings = sandbox_settings(
         workspace.parent,
         backend="openai",
