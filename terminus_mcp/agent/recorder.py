@@ -15,6 +15,7 @@ from typing import Any
 from terminus_mcp.agent.fallback import CommandRun, command_notes, fallback_answer, with_notes
 from terminus_mcp.agent.result import CommandRecord, TaskResult, TaskStatus, Timings, Usage
 from terminus_mcp.models.base import ChatMessage
+from terminus_mcp.models.tokens import estimate_tokens
 
 
 class TaskRecorder:
@@ -35,7 +36,7 @@ class TaskRecorder:
         self.session_id = session_id
         self.backend = backend
         self.model_used = model_used
-        self._count_proxy = count_proxy_tokens or (lambda text: (len(text) + 3) // 4)
+        self._count_proxy = count_proxy_tokens or estimate_tokens
         self.messages: list[ChatMessage] = []
         self.runs: list[CommandRun] = []
         self.output_tokens: list[int | None] = []

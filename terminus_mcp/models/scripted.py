@@ -17,6 +17,7 @@ from typing import Any
 
 from terminus_mcp.errors import ModelError
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
+from terminus_mcp.models.tokens import estimate_tokens
 
 
 class ScriptedBackend:
@@ -71,7 +72,7 @@ class ScriptedBackend:
         return len(self._replies) - len(self.requests)
 
     def count_tokens(self, text: str) -> int:
-        return (len(text) + 3) // 4
+        return estimate_tokens(text)
 
     async def complete(
         self,

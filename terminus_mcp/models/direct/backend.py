@@ -18,6 +18,7 @@ from terminus_mcp.errors import ModelError
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
 from terminus_mcp.models.direct.project import PROBE_COMMAND, plan_commands, read_probe
 from terminus_mcp.models.direct.query import intents, named_commands
+from terminus_mcp.models.tokens import estimate_tokens
 
 DIRECT_NOTE = "(direct mode: no model was used)"
 COMMAND_TIMEOUT_MS = 600_000
@@ -89,7 +90,7 @@ class DirectBackend:
         return self._context_window
 
     def count_tokens(self, text: str) -> int:
-        return (len(text) + 3) // 4
+        return estimate_tokens(text)
 
     async def complete(
         self,
