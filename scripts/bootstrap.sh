@@ -56,7 +56,7 @@ if ! docker_ok; then
     [[ $(id -u) == 0 ]] || die "no Docker engine answers; start it (sudo systemctl start docker) or add yourself to the docker group"
     log "starting dockerd (log: /tmp/terminus-dockerd.log)"
     rm -f /var/run/docker.pid
-    nohup dockerd >/tmp/terminus-dockerd.log 2>&1 &
+    (cd / && nohup dockerd >/tmp/terminus-dockerd.log 2>&1 &)
     for _ in $(seq 1 60); do docker_ok && break; sleep 0.5; done
     docker_ok || die "dockerd did not come up; see /tmp/terminus-dockerd.log"
   fi

@@ -236,6 +236,9 @@ async def test_docker_daemon_restart(
     found = await anyio.run_process(["pgrep", "-xa", "dockerd"], check=False)
     assert found.returncode == 0, "no dockerd process to restart"
     pid, *argv = found.stdout.decode().split("\n")[0].split()
+    # Restart it as it was started: not with this test process's environment (vLLM sets
+    # LD_PRELOAD in it, which a daemon must not inherit) nor its working directory.
+    environ = _process_environ(int(pid))
     settings = sandbox_settings(workspace.parent)
     async with SandboxManager(settings) as manager:
         session = await manager.create(SessionSpec(workdir=workspace))
@@ -244,7 +247,7 @@ async def test_docker_daemon_restart(
             await anyio.sleep(1.5)
             os.kill(int(pid), 15)
             await anyio.to_thread.run_sync(lambda: wait_until(lambda: not _alive(int(pid)), 60))
-            await anyio.to_thread.run_sync(_start_dockerd, argv)
+            await anyio.to_thread.run_sync(_start_dockerd, argv, environ)
 
         started = time.monotonic()
         try:
@@ -257,7 +260,7 @@ async def test_docker_daemon_restart(
             with anyio.CancelScope(shield=True):
                 answers = await anyio.to_thread.run_sync(_docker_answers)
                 if not answers and not _alive(int(pid)):
-                    await anyio.to_thread.run_sync(_start_dockerd, argv)
+                    await anyio.to_thread.run_sync(_start_dockerd, argv, environ)
                 await anyio.to_thread.run_sync(lambda: wait_until(_docker_answers, 60, 0.5))
         with anyio.fail_after(120):
             after = await session.run("echo after-restart", timeout_s=30)
@@ -271,10 +274,15 @@ async def test_docker_daemon_restart(
     )
 
 
-def _start_dockerd(argv: list[str]) -> None:
-    """Start dockerd again with its old arguments, detached, logging to a file."""
+def _start_dockerd(argv: list[str], environ: dict[str, str]) -> None:
+    """Start dockerd again with its old arguments and environment, detached, from ``/``."""
     with open("/tmp/dockerd-adversarial.log", "ab") as log:
-        subprocess.Popen(argv, stdout=log, stderr=log, start_new_session=True)
+        subprocess.Popen(argv, stdout=log, stderr=log, env=environ, cwd="/", start_new_session=True)
+
+
+def _process_environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode()
+    return dict(entry.split("=", 1) for entry in raw.split("\0") if "=" in entry)
 
 
 def _alive(pid: int) -> bool:
