@@ -54,8 +54,9 @@ def _read_until(proc: subprocess.Popen[bytes], request_id: int, lines: list[str]
             return dict(message)
 
 
-def test_stdio_carries_only_protocol_bytes_and_cleans_up(project: Path) -> None:
-    proc = subprocess.Popen(
+def _start_stdio_server(project: Path) -> subprocess.Popen[bytes]:
+    """`terminus-mcp serve` over stdio, with pipes for the raw JSON-RPC lines."""
+    return subprocess.Popen(
         SERVE,
         cwd=project,
         env=server_env(project.parent),
@@ -63,6 +64,10 @@ def test_stdio_carries_only_protocol_bytes_and_cleans_up(project: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def test_stdio_carries_only_protocol_bytes_and_cleans_up(project: Path) -> None:
+    proc = _start_stdio_server(project)
     lines: list[str] = []
     try:
         init = _initialize(proc, lines)
@@ -118,14 +123,7 @@ def _initialize(proc: subprocess.Popen[bytes], lines: list[str]) -> dict[str, An
 
 
 def test_sigterm_during_a_task_removes_its_container(project: Path) -> None:
-    proc = subprocess.Popen(
-        SERVE,
-        cwd=project,
-        env=server_env(project.parent),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = _start_stdio_server(project)
     lines: list[str] = []
     try:
         _initialize(proc, lines)
