@@ -121,7 +121,7 @@ def test_pytest_digest() -> None:
 def test_node_tap_digest() -> None:
     found = digest(TAP)
     assert found.headline == "2 tests, 1 pass, 1 fail"
-    assert found.details == ["- rejects at test/a.test.js:9: boom: bad input"]
+    assert found.details == ["- rejects at test/a.test.js:9:11: boom: bad input"]
 
 
 def test_compiler_digest_dedupes_errors_and_groups_warnings() -> None:
