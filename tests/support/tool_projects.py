@@ -896,6 +896,26 @@ MAVEN_PROJECT = _files(
     }
 )
 
+GRADLE_PROJECT = {
+    **{path: text for path, text in MAVEN_PROJECT.items() if path != "pom.xml"},
+    **_files(
+        {
+            "build.gradle": """\
+            apply plugin: 'java'
+
+            repositories {
+                maven { url 'file:///usr/share/maven-repo' }
+            }
+
+            dependencies {
+                testCompile 'junit:junit:4.x'
+            }
+            """,
+            "settings.gradle": "rootProject.name = 'shop'\n",
+        }
+    ),
+}
+
 # --- Go, Rust ------------------------------------------------------------------------------
 
 GO_PROJECT = _files(
@@ -1300,6 +1320,7 @@ CASES: tuple[Case, ...] = (
     Case("pytest-q", "python3", LEDGER, "python3 -m pytest -q", in_sandbox=True),
     Case("pytest-v", "python3", LEDGER, "python3 -m pytest -v", in_sandbox=True),
     Case("pytest-xdist", "python3", LEDGER, "python3 -m pytest -n 2"),
+    Case("pytest-xdist-v", "python3", LEDGER, "python3 -m pytest -n 2 -v"),
     Case("pytest-x", "python3", LEDGER, "python3 -m pytest -x", in_sandbox=True),
     Case(
         "pytest-collection-error",
@@ -1376,6 +1397,21 @@ CASES: tuple[Case, ...] = (
         MAVEN_PROJECT,
         "mvn -B test",
         setup="mvn -B -q test",
+    ),
+    Case(
+        "maven-unknown-host",
+        "mvn",
+        MAVEN_PROJECT,
+        "mvn -B test",
+        env={"MAVEN_OPTS": "-Duser.home=/nonexistent -Dmaven.repo.local=/tmp/capture-m2-empty"},
+    ),
+    Case("gradle-test", "gradle", GRADLE_PROJECT, "gradle --no-daemon --console=plain test"),
+    Case(
+        "gradle-results-xml",
+        "gradle",
+        GRADLE_PROJECT,
+        "cat build/test-results/test/TEST-shop.CartTest.xml",
+        setup="gradle --no-daemon --console=plain test",
     ),
     Case(
         "maven-surefire-xml",

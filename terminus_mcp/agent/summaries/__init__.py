@@ -136,6 +136,20 @@ def _combined(found: list[Digest]) -> Digest:
     return Digest(headline=headline, details=details, tool=", ".join(i.tool for i, _ in parts))
 
 
+_MAKE_ERROR = re.compile(r"^g?make(?:\[\d+\])?: \*\*\* .*$", re.M)
+MAX_MAKE_ERRORS = 2
+
+
+def _with_make_errors(found: Digest, text: str) -> Digest:
+    """``found`` with make's ``*** [Makefile:5: test] Error 1`` lines, when make ran the tools:
+    they say which target failed."""
+    if "*** " not in text:
+        return found
+    lines = [clip(m.group(0)) for m in _MAKE_ERROR.finditer(text)]
+    extra = [line for line in dedupe(lines) if line not in found.details][:MAX_MAKE_ERRORS]
+    return Digest(found.headline, [*found.details, *extra], found.tool) if extra else found
+
+
 def _finish(found: Digest) -> Digest:
     """Paths as the project sees them, and no line twice."""
     details = dedupe([project_paths(line) for line in found.details])
@@ -164,7 +178,7 @@ def digest(output: str) -> Digest:
         if result is not None:
             found.append(result)
     if found:
-        return _finish(_combined(found))
+        return _finish(_with_make_errors(_combined(found), cleaned.text))
     generic = digest_generic(cleaned.text)
     if failed:
         note = f"Note: the {', '.join(failed)} digest failed on this output; generic digest."

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from terminus_mcp.agent.summaries.base import (
+    FAILURE_CHARS,
     Digest,
     capped,
     clip,
@@ -142,7 +143,7 @@ def digest_maven(output: str) -> Digest | None:
     if builds and builds[-1] == "FAILURE" and not details:
         first = next((t for level, t in logged if level == "ERROR" and t.strip()), "")
         if first:
-            details.append(f"First error: {clip(first, 400)}")
+            details.append(clip(f"First error: {first}", FAILURE_CHARS))
     return Digest("; ".join(parts), details, tool="maven")
 
 
@@ -197,5 +198,5 @@ def digest_gradle(output: str) -> Digest | None:
             [text for text in lines[wrong + 1 : wrong + 4] if not text.startswith("*")], 2
         )
         if cause:
-            details.append(f"What went wrong: {clip(cause, 400)}")
+            details.append(clip(f"What went wrong: {cause}", FAILURE_CHARS))
     return Digest("; ".join(parts), details, tool="gradle")

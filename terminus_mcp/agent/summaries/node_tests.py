@@ -53,7 +53,10 @@ def _failure(lines: list[str], name: str, body: list[str], test_at: str) -> str:
     message = _message(body)
     test_file = test_at.rsplit(":", 1)[0]
     location = test_at
-    if name.endswith((".js", ".mjs", ".cjs", ".ts")) and message in ("test failed", ""):
+    if name.endswith((".js", ".mjs", ".cjs", ".ts")) and message.strip("'\"") in (
+        "test failed",
+        "",
+    ):
         cause = file_crash_cause(lines, name)
         if cause:
             message, location = cause[0], cause[1] or relative(name)
