@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
-from agent.tool_facts import FACTS
 from support.tool_projects import CASES
 
+from agent.tool_facts import FACTS
 from terminus_mcp.agent.summaries import digest, summary_text
 from terminus_mcp.agent.summaries.base import FAILURE_CHARS
 
@@ -52,7 +52,8 @@ def test_detail_lines_follow_the_conventions(name: str) -> None:
     assert found.tool, f"{name} fell back to the generic digest"
     assert len(found.details) == len(set(found.details)), "a line appears twice"
     for line in found.details:
-        assert "/workspace" not in line and "///" not in line, line
+        assert "/workspace" not in line, line
+        assert "///" not in line, line
         assert len(line) <= FAILURE_CHARS, line
         if line.startswith("- ... and "):
             continue
@@ -82,4 +83,5 @@ def test_digests_are_a_fraction_of_the_raw_tokens() -> None:
         raw = _raw(name)
         if len(raw) > 2_000:
             ratios.append(len(summary_text(raw, 1)) / len(raw))
-    assert ratios and max(ratios) < 0.5, ratios
+    assert ratios
+    assert max(ratios) < 0.5, ratios
