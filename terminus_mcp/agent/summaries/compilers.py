@@ -36,6 +36,17 @@ _MAKE_ERROR = re.compile(r"^g?make(?:\[\d+\])?: \*\*\* .*$")
 _FLAG = re.compile(r"\[(-W[\w=+-]+)\]$")
 
 MAX_ERRORS = 10
+_MARKS = (
+    ": error",
+    ": warning",
+    ": fatal error",
+    "undefined reference",
+    "multiple definition",
+    "cannot find -l",
+    "): error TS",
+    " - error TS",
+)
+"""Text every output this digester reads contains one of (a quick test before the patterns)."""
 MAX_WARNING_KINDS = 5
 JAVAC_DETAIL_WINDOW = 8
 """Lines after a javac error searched for its detail lines: the source line and the caret come
@@ -107,6 +118,8 @@ def _warning_groups(warnings: list[tuple[str, str]]) -> list[str]:
 
 
 def digest_compiler(output: str) -> Digest | None:
+    if not any(mark in output for mark in _MARKS):
+        return None
     lines = output.splitlines()
     diagnostics = _diagnostics(lines)
     linker = dedupe(

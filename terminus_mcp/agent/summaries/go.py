@@ -115,6 +115,8 @@ def _compile_errors(lines: list[str]) -> list[str]:
 
 
 def digest_go(output: str) -> Digest | None:
+    if "\t" not in output and "# " not in output:
+        return None  # go separates a package's verdict from its name with a tab
     lines = output.splitlines()
     packages = [m for line in lines if (m := _PACKAGE.match(line))]
     errors = _compile_errors(lines)

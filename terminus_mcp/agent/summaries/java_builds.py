@@ -108,6 +108,8 @@ def _results(logged: list[tuple[str, str]], reports: dict[str, tuple[str, str]])
 
 
 def digest_maven(output: str) -> Digest | None:
+    if "BUILD " not in output and "Tests run: " not in output:
+        return None
     lines = output.splitlines()
     logged = _maven_lines(lines)
     builds = [m.group("verdict") for _, text in logged if (m := _BUILD.match(text.strip()))]

@@ -98,6 +98,8 @@ _ESLINT_SUMMARY = re.compile(
 
 
 def digest_eslint(output: str) -> Digest | None:
+    if "✖ " not in output:
+        return None
     lines = output.splitlines()
     summary = next((m for text in lines if (m := _ESLINT_SUMMARY.match(text.strip()))), None)
     findings = []

@@ -67,6 +67,8 @@ def _failure(lines: list[str], name: str, body: list[str], test_at: str) -> str:
 
 
 def digest_node_spec(output: str) -> Digest | None:
+    if "ℹ tests " not in output:
+        return None
     lines = output.splitlines()
     counts = {
         m.group(1): int(m.group(2)) for text in lines if (m := _SPEC_COUNT.match(text.strip()))
