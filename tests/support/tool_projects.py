@@ -1334,7 +1334,7 @@ CASES: tuple[Case, ...] = (
         "pytest-killed",
         "python3",
         LEDGER_HANGING,
-        "timeout -s KILL 4 python3 -m pytest -v",
+        "timeout -s KILL 8 python3 -u -m pytest -v",
         in_sandbox=True,
     ),
     Case("pytest-then-make", "make", LEDGER_MAKEFILE, "make check", in_sandbox=True),
