@@ -62,6 +62,19 @@ def test_detail_lines_follow_the_conventions(name: str) -> None:
     assert "/workspace" not in found.headline
 
 
+def test_tsc_locations_are_written_path_line_col() -> None:
+    assert (
+        digest(_raw("tsc-errors"))
+        .details[0]
+        .startswith("- src/cart.ts:11:9: error: TS2322: Type 'string'")
+    )
+
+
+def test_an_output_shorter_than_its_digest_is_passed_through() -> None:
+    raw = _raw("flake8-plain")
+    assert summary_text(raw, 1) == "exit code 1; output:\n" + raw.strip()
+
+
 @pytest.mark.parametrize("name", sorted(FACTS))
 def test_locations_in_the_digest_exist_in_the_project(name: str) -> None:
     """Every ``path:line`` a digest names is a file of the case's project (or a file name the

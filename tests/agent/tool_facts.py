@@ -326,12 +326,12 @@ FACTS: dict[str, Facts] = {
     ),
     "tsc-errors": Facts(
         (
-            "src/cart.ts:11:9",
+            "src/cart.ts(11,9)",
             "TS2322",
             "Type 'string' is not assignable to type 'number'.",
-            "src/checkout.ts:5:19",
+            "src/checkout.ts(5,19)",
             "Cannot find name 'formatCents'.",
-            "src/checkout.ts:9:19",
+            "src/checkout.ts(9,19)",
             "Property 'title' does not exist on type 'Item'.",
         )
     ),

@@ -197,9 +197,22 @@ def status_phrase(exit_code: int | None, *, timed_out: bool = False, timeout_ms:
 def summary_text(
     output: str, exit_code: int | None, *, timed_out: bool = False, timeout_ms: int = 0
 ) -> str:
-    """The ``Summary:`` text for one command: status, headline, then detail lines."""
+    """The ``Summary:`` text for one command: status, headline, then detail lines; or, when
+    that would be longer than the output itself, the output's non-blank lines (ANSI codes,
+    progress bars and ``/workspace/`` prefixes removed)."""
     found = digest(output)
     head = status_phrase(exit_code, timed_out=timed_out, timeout_ms=timeout_ms)
+    plain = _plain_lines(output)
+    if plain and len("\n".join(plain)) < len("\n".join([found.headline, *found.details])):
+        return "\n".join([f"{head}; output:", *plain])
     if found.headline:
         head += "; " + found.headline
     return "\n".join([head, *found.details])
+
+
+def _plain_lines(output: str) -> list[str]:
+    """The non-blank lines of a text output as the project sees them; ``[]`` for binary."""
+    cleaned = clean(output)
+    if cleaned.binary:
+        return []
+    return [project_paths(line.rstrip()) for line in cleaned.text.splitlines() if line.strip()]
