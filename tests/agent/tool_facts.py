@@ -290,7 +290,21 @@ FACTS: dict[str, Facts] = {
         ),
         ("assertion `left == right` failed", "left: 5", "right: 6"),
     ),
+    "cargo-test-debian": Facts(
+        (
+            "2 passed",
+            "2 failed",
+            "tests::get_past_the_end",
+            "src/lib.rs:36:13",
+            "index 1 out of range for ring of 0",
+            "tests::overwrites_oldest",
+            "src/lib.rs:63:9",
+            "sum of the last two pushes",
+        ),
+        ("assertion failed: `(left == right)`", "left: `5`", "right: `6`"),
+    ),
     "cargo-build-error": Facts(_CARGO_BUILD),
+    "cargo-build-error-debian": Facts(_CARGO_BUILD),
     "cargo-test-build-error": Facts(_CARGO_BUILD),
     "gcc-make": Facts(
         (

@@ -27,8 +27,11 @@ _THREAD = r"^thread '(?P<thread>[^']*)'(?: \(\d+\))? panicked at "
 _AT = r"(?P<loc>\S+?):(?P<line>\d+):(?P<col>\d+)"
 _PANIC_NEW = re.compile(_THREAD + _AT + ":$")
 """Rust 1.73 and later: the location, then the message on the lines after."""
-_PANIC_OLD = re.compile(_THREAD + "'(?P<message>.*)', " + _AT + "$")
-"""Before Rust 1.73: ``panicked at 'message', src/lib.rs:3:5``."""
+_PANIC_OLD = re.compile(_THREAD + "'(?P<message>.*)$")
+"""Before Rust 1.73: ``panicked at 'message', src/lib.rs:3:5``, the message possibly over
+several lines (``assert_eq!`` prints ``left`` and ``right`` on their own)."""
+_PANIC_OLD_END = re.compile("^(?P<message>.*)', " + _AT + "$")
+OLD_PANIC_LINES = 12
 _DIAGNOSTIC = re.compile(r"^(?P<kind>error|warning)(?P<code>\[E\d+\])?: (?P<message>.+)$")
 _ARROW = re.compile(r"^\s*--> (?P<loc>\S+:\d+:\d+)$")
 _COMPILING = re.compile(r"^\s*(?:Compiling|Finished|Running|Doc-tests|Checking)\b")
@@ -56,9 +59,17 @@ def _panics(lines: list[str]) -> dict[str, tuple[str, str]]:
             loc = f"{new.group('loc')}:{new.group('line')}:{new.group('col')}"
             found[current] = (loc, joined(message, 3))
         old = _PANIC_OLD.match(line)
-        if old and current:
-            loc = f"{old.group('loc')}:{old.group('line')}:{old.group('col')}"
-            found[current] = (loc, old.group("message"))
+        if old and current and not new:
+            parts = [old.group("message")]
+            for follow in [""] + lines[index + 1 : index + OLD_PANIC_LINES]:
+                if follow:
+                    parts.append(follow)
+                end = _PANIC_OLD_END.match(parts[-1])
+                if end:
+                    parts[-1] = end.group("message")
+                    loc = f"{end.group('loc')}:{end.group('line')}:{end.group('col')}"
+                    found[current] = (loc, joined(parts, 3))
+                    break
     return found
 
 
