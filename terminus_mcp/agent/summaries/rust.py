@@ -61,7 +61,7 @@ def _panics(lines: list[str]) -> dict[str, tuple[str, str]]:
         old = _PANIC_OLD.match(line)
         if old and current and not new:
             parts = [old.group("message")]
-            for follow in [""] + lines[index + 1 : index + OLD_PANIC_LINES]:
+            for follow in ["", *lines[index + 1 : index + OLD_PANIC_LINES]]:
                 if follow:
                     parts.append(follow)
                 end = _PANIC_OLD_END.match(parts[-1])
