@@ -450,6 +450,12 @@ FACTS: dict[str, Facts] = {
             "CartTest.java:18",
         )
     ),
+    "go-test-no-tests": Facts(("no tests ran",)),
+    "cargo-test-no-tests": Facts(("no tests ran",)),
+    "jest-no-tests": Facts(("no tests ran",)),
+    "vitest-no-tests": Facts(("no tests ran",)),
+    "node-test-no-tests": Facts(("no tests ran",)),
+    "maven-no-tests": Facts(("no tests ran", "BUILD SUCCESS")),
     "maven-surefire-xml": Facts(
         (
             "3 tests",

@@ -1313,6 +1313,19 @@ LINT_PROJECT = _files(
     }
 )
 
+# --- projects without tests: zero tests must never read like a pass -----------------------
+
+GO_NO_TESTS = {p: t for p, t in GO_PROJECT.items() if p == "go.mod" or p == "strutil/pad.go"}
+CARGO_NO_TESTS = {
+    "Cargo.toml": CARGO_PROJECT["Cargo.toml"],
+    "src/lib.rs": CARGO_PROJECT["src/lib.rs"].split("#[cfg(test)]")[0],
+}
+JS_NO_TESTS = {
+    "package.json": _PACKAGE_JSON % "jest",
+    "src/text.js": textwrap.dedent(_TEXT_JS),
+}
+MAVEN_NO_TESTS = {p: t for p, t in MAVEN_PROJECT.items() if "/test/" not in p}
+
 # --- the cases ----------------------------------------------------------------------------
 
 CASES: tuple[Case, ...] = (
@@ -1395,6 +1408,18 @@ CASES: tuple[Case, ...] = (
         "cargo build --offline",
         env={"PATH": "/usr/bin:/bin"},
     ),
+    Case("go-test-no-tests", "go", GO_NO_TESTS, "go test ./..."),
+    Case("cargo-test-no-tests", "cargo", CARGO_NO_TESTS, "cargo test --offline"),
+    Case("jest-no-tests", "node", JS_NO_TESTS, "npx jest", setup=_NODE_MODULES),
+    Case("vitest-no-tests", "node", JS_NO_TESTS, "npx vitest run", setup=_NODE_MODULES),
+    Case(
+        "node-test-no-tests",
+        "node",
+        JS_NO_TESTS,
+        "node --test --test-reporter=tap",
+        in_sandbox=True,
+    ),
+    Case("maven-no-tests", "mvn", MAVEN_NO_TESTS, "mvn -B test", setup="mvn -B -q test"),
     Case("gcc-make", "make", C_PROJECT, "make", in_sandbox=True),
     Case("clang-make", "clang", C_PROJECT, "make CC=clang"),
     Case("gcc-link-error", "make", C_LINK_ERROR, "make", in_sandbox=True),

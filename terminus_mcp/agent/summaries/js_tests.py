@@ -72,6 +72,8 @@ _JEST_COUNTS = re.compile(r"^(?P<what>Tests|Test Suites):\s+(?P<counts>.*\btotal
 
 
 def digest_jest(output: str) -> Digest | None:
+    if "No tests found, exiting with code" in output:
+        return Digest("no tests ran (jest: No tests found)", tool="jest")
     lines = output.splitlines()
     counts = {
         m.group("what"): m.group("counts") for text in lines if (m := _JEST_COUNTS.match(text))
