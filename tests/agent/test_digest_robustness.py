@@ -173,3 +173,15 @@ def test_digest_never_raises_on_random_and_adversarial_text(output: str) -> None
 def test_digest_never_raises_on_random_bytes(data: bytes) -> None:
     summary = summary_text(_as_sandbox_decodes(data), 1)
     assert summary.startswith("exit code 1")
+
+
+def test_a_junit_report_declaring_entities_is_not_parsed() -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        '<testsuite tests="1" failures="1"><testcase classname="A" name="b">'
+        '<failure message="&lol2;"/></testcase></testsuite>'
+    )
+    found = digest(bomb)
+    assert found.tool == ""
+    assert "lollol" not in " ".join(found.details)
