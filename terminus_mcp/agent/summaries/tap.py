@@ -42,6 +42,15 @@ _TM_AT = re.compile(r"^#\s+at (?P<file>\S+) line (?P<line>\d+)\.$")
 MAX_TESTS = 20
 
 
+def _unquoted(value: str) -> str:
+    """A YAML scalar without its quotes (``'it''s'`` is ``it's``); quotes inside are kept."""
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1].replace("''", "'")
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"')
+    return value
+
+
 def _yaml(lines: list[str], start: int) -> dict[str, str]:
     """The YAML block (``---`` ... ``...``) right after a test point, one level deep: each key
     of its first level with its value, block scalars and nested keys joined into one line."""
@@ -62,7 +71,7 @@ def _yaml(lines: list[str], start: int) -> dict[str, str]:
                 current = ""  # first value is the test's own
                 continue
             value = (key.group("value") or "").strip()
-            fields[current] = "" if value in ("|-", "|", ">-", ">", "~") else value.strip("'\"")
+            fields[current] = "" if value in ("|-", "|", ">-", ">", "~") else _unquoted(value)
         elif current and line.strip():
             fields[current] = (fields[current] + "\n" + line.strip()).strip()
     return fields
