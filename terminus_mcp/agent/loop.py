@@ -108,7 +108,8 @@ async def run_loop(
             final = extract_final_answer(reply.content)
             if final is not None and (last_turn or not reply.tool_calls):
                 record.add_message(ChatMessage(role="assistant", content=reply.content))
-                return _finished(record, TaskStatus.COMPLETED, final, on_event)
+                status = TaskStatus.COMPLETED if reply.complete else TaskStatus.INCOMPLETE
+                return _finished(record, status, final, on_event)
             if last_turn:
                 record.add_message(_assistant(reply, _readable(reply.tool_calls)))
                 reason = (
