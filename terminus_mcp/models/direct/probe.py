@@ -161,7 +161,6 @@ class Workspace:
         """``package.json`` scripts (empty without a package.json or a ``scripts`` object)."""
         return _scripts(self.package_json) if self.package_json else {}
 
-
     @property
     def npm_dependencies(self) -> bool:
         """Whether ``package.json`` declares dependencies to install."""
