@@ -24,7 +24,14 @@ from dataclasses import dataclass
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
 from terminus_mcp.models.direct.probe import Workspace
-from terminus_mcp.models.direct.steps import Kind, kind_of, programs, without_runner
+from terminus_mcp.models.direct.steps import (
+    Kind,
+    kind_of,
+    programs,
+    segments,
+    without_runner,
+    words_of,
+)
 
 PYTEST = "python3 -m pytest -p no:cacheprovider"
 """``-p no:cacheprovider``: no ``.pytest_cache`` left behind in the user's workspace."""
@@ -68,7 +75,7 @@ def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
     makefile = w.makefile
     if makefile and w.make_targets:
         if kind is Kind.BUILD:
-            yield Choice("make", f"{makefile} (its default target)")
+            yield Choice("make", f"{makefile} default target")
         for target in _MAKE_TARGETS.get(kind, ()):
             if target in w.make_targets:
                 yield Choice(f"make {target}", f"{makefile} target `{target}`")
@@ -160,28 +167,50 @@ def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
         yield Choice("python3 -m compileall -q .", "Python sources (a byte-compile check)")
 
 
-def runnable_form(w: Workspace, command: str) -> tuple[str, str] | None:
-    """``command`` as the sandbox can run it, with a note on any change; ``None`` when some
-    program it starts is not in the sandbox (nor a path, nor an npx script)."""
-    note = ""
-    missing = [p for p in programs(command) if not _can_start(w, p)]
-    if missing and (stripped := without_runner(command)):
-        command, runner = stripped
-        note = f" (without `{runner}`, which the sandbox lacks)"
-        missing = [p for p in programs(command) if not _can_start(w, p)]
-    if missing == ["python"] * len(missing) and missing and w.can_run("python3"):
-        command = re.sub(r"(?<![\w/.-])python(?=\s)", "python3", command)
-        note += " (as `python3`: the sandbox has no `python`)"
-        missing = []
-    return None if missing else (command, note)
+def _lacking(w: Workspace, command: str) -> list[str]:
+    return sorted({p for p in programs(command) if not _can_start(w, p)})
 
 
 def _can_start(w: Workspace, program: str) -> bool:
     return w.can_run(program) or program.startswith(("./", "/"))
 
 
-def _lacking(w: Workspace, command: str) -> list[str]:
-    return sorted({p for p in programs(command) if not _can_start(w, p)})
+def _missing_target(w: Workspace, command: str) -> str | None:
+    """A Makefile target or package.json script the command names that does not exist (only
+    for commands run at the top of the workspace, where the probe looked)."""
+    for segment in segments(command):
+        words = words_of(segment)
+        if not words or words[0] == "cd":
+            return None
+        if words[0] == "make" and w.makefile and w.make_targets:
+            if any(word.startswith(("-C", "-f", "--directory", "--file")) for word in words):
+                return None
+            targets = [t for t in words[1:] if not t.startswith("-") and "=" not in t]
+            for target in targets:
+                if target not in w.make_targets:
+                    return f"{w.makefile} has no target `{target}`"
+        npm_run = words[:2] == ["npm", "run"] and len(words) > 2
+        if npm_run and w.package_json and words[2] not in w.npm_scripts:
+            return f"package.json has no script `{words[2]}`"
+    return None
+
+
+def runnable_form(w: Workspace, command: str) -> tuple[str, str] | str:
+    """``command`` as the sandbox can run it, with a note on any change; or why it cannot run
+    (a program the sandbox lacks, a make target or npm script that does not exist)."""
+    note = ""
+    if _lacking(w, command) and (stripped := without_runner(command)):
+        command, runner = stripped
+        note = f" (without `{runner}`, which the sandbox lacks)"
+    lacking = _lacking(w, command)
+    if lacking == ["python"] and w.can_run("python3"):
+        command = re.sub(r"(?<![\w/.-])python(?=\s)", "python3", command)
+        note += " (as `python3`: the sandbox has no `python`)"
+        lacking = []
+    if lacking:
+        return f"the sandbox has no {', '.join(f'`{p}`' for p in lacking)}"
+    missing = _missing_target(w, command)
+    return missing if missing else (command, note)
 
 
 def _own_evidence(w: Workspace, command: str) -> str | None:
@@ -201,15 +230,15 @@ def _own_evidence(w: Workspace, command: str) -> str | None:
 
 def choose(w: Workspace, kind: Kind) -> Choice | NoChoice:
     """The best runnable command for ``kind``, or why there is none."""
-    skipped: list[Choice] = []
+    skipped: list[tuple[Choice, str]] = []
     seen: set[str] = set()
     for candidate in _candidates(w, kind):
         if candidate.command in seen:
             continue
         seen.add(candidate.command)
         form = runnable_form(w, candidate.command)
-        if form is None:
-            skipped.append(candidate)
+        if isinstance(form, str):
+            skipped.append((candidate, form))
             continue
         command, note = form
         reason = candidate.reason
@@ -218,17 +247,12 @@ def choose(w: Workspace, kind: Kind) -> Choice | NoChoice:
             reason = f"{own} ({candidate.reason})"
         reason += note
         if skipped:
-            first = skipped[0]
-            lacking = ", ".join(f"`{p}`" for p in _lacking(w, first.command))
-            reason += f"; not `{first.command}` ({first.reason}): the sandbox has no {lacking}"
+            first, why = skipped[0]
+            reason += f"; not `{first.command}` ({first.reason}): {why}"
         return Choice(command, reason)
     if skipped:
-        first = skipped[0]
-        lacking = ", ".join(f"`{p}`" for p in _lacking(w, first.command))
-        return NoChoice(
-            f"`{first.command}` ({first.reason}) cannot run: the sandbox has no {lacking} "
-            "(use a sandbox image that has it)"
-        )
+        first, why = skipped[0]
+        return NoChoice(f"`{first.command}` ({first.reason}) cannot run: {why}")
     return NoChoice(_nothing_found(w, kind))
 
 
