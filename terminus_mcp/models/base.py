@@ -67,6 +67,9 @@ class ModelReply(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: str | None = None
+    complete: bool = True
+    """False when a final answer covers only part of the task (the direct mode lists what it
+    could not do under "Not done:"): the task then ends ``incomplete``."""
 
 
 @runtime_checkable
