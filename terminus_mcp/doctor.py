@@ -1,4 +1,5 @@
-"""Health checks of the sandbox: engine, runtime, image, and limits seen from inside.
+"""Health checks of the sandbox: engine (Docker or Podman, rootful or rootless), runtime, image,
+and limits seen from inside.
 
 :func:`run_checks` returns one :class:`Check` per question, each failure with the command
 that fixes it. The limits are checked in a real probe container, from the inside: a flag
@@ -18,8 +19,8 @@ from pydantic import BaseModel
 from terminus_mcp.errors import TerminusError
 from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.engine import (
-    START_FIX,
-    docker_client,
+    connect_engine,
+    engine_info,
     engine_runtimes,
     ensure_image,
     image_fix,
@@ -104,40 +105,45 @@ async def run_checks(settings: Settings) -> list[Check]:
     """Every check, in order; later ones are skipped (and say so) when an earlier one fails."""
     checks: list[Check] = []
     try:
-        client: docker.DockerClient = await anyio.to_thread.run_sync(docker_client, settings)
+        client: docker.DockerClient = await anyio.to_thread.run_sync(connect_engine, settings)
     except TerminusError as exc:
-        checks.append(
-            Check(name="Docker engine", ok=False, detail=exc.why or exc.what, fix=START_FIX)
-        )
+        detail = f"{exc.what}: {exc.why}" if exc.why else exc.what
+        checks.append(Check(name="container engine", ok=False, detail=detail, fix=exc.fix))
         return checks
-    version = await anyio.to_thread.run_sync(client.version)
-    checks.append(
-        Check(
-            name="Docker engine",
-            ok=True,
-            detail=f"version {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}",
-        )
-    )
     try:
         runtime = await anyio.to_thread.run_sync(select_runtime, client, settings)
         known = await anyio.to_thread.run_sync(engine_runtimes, client)
-        name = "gVisor (runsc)" if runtime == "runsc" else "runc (gVisor not installed)"
-        if runtime is None and "runsc" in known:
-            name = "runc (gVisor available but TERMINUS_RUNTIME=runc)"
-        checks.append(Check(name="runtime", ok=True, detail=name))
+        engine = await anyio.to_thread.run_sync(engine_info, client, runtime)
     except TerminusError as exc:
         checks.append(Check(name="runtime", ok=False, detail=exc.what, fix=exc.fix))
         return checks
+    api = (await anyio.to_thread.run_sync(client.version)).get("ApiVersion", "?")
+    mode = "rootless" if engine.rootless else "rootful"
+    checks.append(
+        Check(
+            name="container engine",
+            ok=True,
+            detail=f"{engine.name} {engine.version} (API {api}), {mode}, "
+            f"engine setting {settings.engine!r}",
+        )
+    )
+    if runtime == "runsc":
+        name = "gVisor (runsc)"
+    elif "runsc" in known:
+        name = f"{engine.runtime} (gVisor available but TERMINUS_RUNTIME=runc)"
+    else:
+        name = f"{engine.runtime} (gVisor not installed)"
+    checks.append(Check(name="runtime", ok=True, detail=name))
     try:
-        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image)
+        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image, engine.name)
         checks.append(Check(name="sandbox image", ok=True, detail=settings.sandbox_image))
     except TerminusError:
         checks.append(
             Check(
                 name="sandbox image",
                 ok=False,
-                detail=f"{settings.sandbox_image} is missing",
-                fix=image_fix(settings.sandbox_image),
+                detail=f"{settings.sandbox_image} is missing in {engine.name}'s image store",
+                fix=image_fix(settings.sandbox_image, engine.name),
             )
         )
         return checks

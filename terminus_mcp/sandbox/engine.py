@@ -191,14 +191,21 @@ def select_runtime(client: docker.DockerClient, settings: Settings) -> str | Non
     return None
 
 
-def image_fix(image: str) -> str:
+def image_fix(image: str, engine: str = "docker") -> str:
+    """How to get ``image`` into ``engine``'s image store."""
+    if engine == "podman":
+        return (
+            f"copy it from Docker with `docker save {image} | podman load`, or run "
+            f"`podman pull {image}`, or build it with TERMINUS_ENGINE=podman terminus-mcp "
+            "sandbox build"
+        )
     if image == DEFAULT_IMAGE:
         return "run `terminus-mcp sandbox build`"
     return f"run `docker pull {image}` or build it, or set TERMINUS_SANDBOX_IMAGE"
 
 
-def ensure_image(client: docker.DockerClient, image: str) -> None:
-    """Check that ``image`` is present locally.
+def ensure_image(client: docker.DockerClient, image: str, engine: str = "docker") -> None:
+    """Check that ``image`` is present in the store of ``engine`` (its name, for the fix).
 
     Raises:
         ImageMissing: the engine does not have it.
@@ -208,7 +215,9 @@ def ensure_image(client: docker.DockerClient, image: str) -> None:
         client.images.get(image)
     except docker.errors.ImageNotFound as exc:
         raise ImageMissing(
-            f"the sandbox image {image} is not present", why=str(exc), fix=image_fix(image)
+            f"the sandbox image {image} is not present in {engine}'s image store",
+            why=str(exc),
+            fix=image_fix(image, engine),
         ) from exc
     except ENGINE_ERRORS as exc:
         raise DockerUnavailable(

@@ -110,10 +110,11 @@ class SandboxManager:
         if self._client is None:
             self._client = await anyio.to_thread.run_sync(connect_engine, settings)
         client = self._client
-        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image)
         self._runtime = await anyio.to_thread.run_sync(select_runtime, client, settings)
-        self._engine = await anyio.to_thread.run_sync(engine_info, client, self._runtime)
-        log.info("sandbox engine: %s", self._engine.describe())
+        engine = await anyio.to_thread.run_sync(engine_info, client, self._runtime)
+        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image, engine.name)
+        self._engine = engine
+        log.info("sandbox engine: %s", engine.describe())
         removed = await anyio.to_thread.run_sync(reap_orphans, client, self._owner)
         if removed:
             log.info("removed %d sandbox container(s) left by dead processes", len(removed))
