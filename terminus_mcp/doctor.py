@@ -40,6 +40,29 @@ PROBE = (
 )
 
 
+KNOWN_REFUSALS = (
+    (
+        "cgroups in hybrid mode not supported",
+        "crun cannot run on this host's hybrid cgroups; make Podman use runc: start its service "
+        "as `podman --runtime runc system service --time=0 unix:///run/podman/podman.sock`, or "
+        'set `runtime = "runc"` under [engine] in /etc/containers/containers.conf',
+    ),
+    (
+        "setrlimit",
+        "the runtime was asked for a resource limit above the engine's own hard limit, which "
+        "needs CAP_SYS_RESOURCE; start the engine's service with higher limits "
+        "(`ulimit -n 1048576; ulimit -u unlimited` before it)",
+    ),
+)
+"""Engine refusals whose message alone does not say what to do: the text to look for in the
+error, and the fix."""
+
+
+def refusal_fix(message: str, default: str) -> str:
+    """The fix for a known engine refusal in ``message``, else ``default``."""
+    return next((fix for text, fix in KNOWN_REFUSALS if text in message), default)
+
+
 class Check(BaseModel):
     """One answer of the doctor."""
 
@@ -156,7 +179,8 @@ async def run_checks(settings: Settings) -> list[Check]:
                 session = await sandboxes.create(SessionSpec(workdir=Path(tmp)))
                 result = await session.run(PROBE, timeout_s=30)
         except TerminusError as exc:
-            checks.append(Check(name="probe container", ok=False, detail=exc.message, fix=exc.fix))
+            fix = refusal_fix(exc.message, exc.fix)
+            checks.append(Check(name="probe container", ok=False, detail=exc.message, fix=fix))
             return checks
     checks.append(Check(name="probe container", ok=result.exit_code == 0, detail="started and ran"))
     checks.extend(_probe_checks(_parse_probe(result.output), settings))
