@@ -48,7 +48,7 @@ from terminus_mcp.errors import TaskNotFound
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
-from terminus_mcp.sandbox.api import Session, SessionSpec
+from terminus_mcp.sandbox.api import Sandboxes, Session, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
@@ -141,21 +141,23 @@ class TaskHandle:
 
 
 class TerminusService:
-    """Runs delegated tasks: one backend and one sandbox manager for the process."""
+    """Runs delegated tasks: one backend and one source of sandboxes for the process."""
 
     def __init__(
         self,
         settings: Settings,
         *,
         backend: ModelBackend | None = None,
-        sandboxes: SandboxManager | None = None,
+        sandboxes: Sandboxes | None = None,
     ) -> None:
-        """``backend`` and ``sandboxes`` override the configured ones (for tests and embedding);
-        a given manager is used but not closed."""
+        """``backend`` and ``sandboxes`` override the configured ones (for tests and embedding,
+        for example :class:`terminus_mcp.sandbox.fake.FakeSandboxes`); given ones are used
+        started and are not closed. ``None``: a :class:`SandboxManager` on the configured engine,
+        started and closed with the service."""
         self.settings = settings
         self._backend = backend
-        self._sandboxes = sandboxes
-        self._owns_sandboxes = sandboxes is None
+        self._sandboxes: Sandboxes | None = sandboxes
+        self._owned: SandboxManager | None = None
         self._proxy: TokenCounter | None = None
         self._config = LoopConfig.from_settings(settings)
         self._logs: OrderedDict[str, TaskLog] = OrderedDict()
@@ -175,13 +177,13 @@ class TerminusService:
             await self._backend.start()
         self._proxy = await anyio.to_thread.run_sync(proxy_counter)
         if self._sandboxes is None:
-            self._sandboxes = SandboxManager(self.settings)
-        if self._owns_sandboxes:
+            self._owned = SandboxManager(self.settings)
             try:
-                await self._sandboxes.__aenter__()
+                await self._owned.__aenter__()
             except BaseException:
                 await self._backend.aclose()
                 raise
+            self._sandboxes = self._owned
         self._entered = True
         return self
 
@@ -193,8 +195,8 @@ class TerminusService:
     ) -> None:
         # The manager shields its own cleanup; its task group must exit in the scope it began.
         try:
-            if self._owns_sandboxes and self._sandboxes is not None:
-                await self._sandboxes.__aexit__(exc_type, exc, tb)
+            if self._owned is not None:
+                await self._owned.__aexit__(exc_type, exc, tb)
         finally:
             if self._backend is not None:
                 with anyio.CancelScope(shield=True):
@@ -297,13 +299,13 @@ class TerminusService:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _require_sandboxes(self) -> SandboxManager:
+    def _require_sandboxes(self) -> Sandboxes:
         if self._sandboxes is None or not self._entered:
             raise RuntimeError("TerminusService is not started; use `async with`")
         return self._sandboxes
 
     async def _open(
-        self, sandboxes: SandboxManager, spec: SessionSpec, session_id: str | None
+        self, sandboxes: Sandboxes, spec: SessionSpec, session_id: str | None
     ) -> Session:
         if session_id is None:
             return await sandboxes.create(spec)

@@ -35,6 +35,7 @@ DEFAULT_IMAGE = "terminus-mcp-sandbox:latest"
 Backend = Literal["auto", "direct", "openai", "vllm"]
 Transport = Literal["stdio", "sse", "http"]
 Runtime = Literal["auto", "runc", "runsc"]
+Engine = Literal["auto", "docker", "podman"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
@@ -72,6 +73,14 @@ class Settings(BaseSettings):
     """Folder for transcripts and task logs kept between runs."""
 
     # --- sandbox -------------------------------------------------------------------------
+    engine: Engine = "auto"
+    """Container engine: ``docker``, ``podman`` (through its Docker-compatible service), or
+    ``auto`` (Docker when it answers, else Podman)."""
+
+    podman_host: str | None = None
+    """Podman service address; empty: ``unix:///run/podman/podman.sock`` as root, else
+    ``unix://$XDG_RUNTIME_DIR/podman/podman.sock`` (rootless)."""
+
     docker_host: str | None = None
     """Docker engine address (for example ``unix:///var/run/docker.sock``); empty: ``DOCKER_HOST``
     or the default socket."""
