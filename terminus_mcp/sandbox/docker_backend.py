@@ -382,7 +382,10 @@ class DockerSession:
         return bool(self._container.attrs.get("State", {}).get("Running"))
 
     def _create_container(self) -> None:
-        labels = {**self._extra_labels, **self._owner.labels(), LABEL_SESSION: self._id}
+        # A persistent session belongs to no process: without owner labels, no process reaps
+        # it as an orphan; it goes when idle past its TTL (persist.reap_expired).
+        owner = {} if self.persistent else self._owner.labels()
+        labels = {**self._extra_labels, **owner, LABEL_SESSION: self._id}
         mounts = workspace_mounts(
             Path(self._workdir),
             read_only=self._read_only,

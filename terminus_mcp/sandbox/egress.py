@@ -176,7 +176,6 @@ def squid_config(hosts: Sequence[str], private_hosts: Sequence[str] = ()) -> str
         "logfile_rotate 0",
         "shutdown_lifetime 0 seconds",
         "forwarded_for delete",
-        "via off",
         "httpd_suppress_version_string on",
         "acl CONNECT method CONNECT",
         "acl tls_port port 443",
@@ -222,15 +221,43 @@ _URL = re.compile(
 )
 
 
-def proxy_refusal(output: str) -> str | None:
+_FORBIDDEN_URL = re.compile(r"\b403 Forbidden\b[^\n]*?\bhttps?://([a-z0-9.-]+)", re.IGNORECASE)
+"""A 403 naming a URL (npm: ``403 Forbidden - GET https://HOST/...``): a refusal by the
+proxy only if HOST is not on the allowlist, since a registry answers 403 too."""
+
+
+def host_allowed(host: str, allowlist: Iterable[str]) -> bool:
+    """Whether ``host`` matches an allowlist entry (``.name`` matches it and its subdomains)."""
+    host = host.lower().rstrip(".")
+    for entry in allowlist:
+        if entry.startswith("."):
+            if host == entry[1:] or host.endswith(entry):
+                return True
+        elif host == entry:
+            return True
+    return False
+
+
+def proxy_refusal(
+    output: str, command: str = "", allowlist: Iterable[str] | None = None
+) -> str | None:
     """One sentence when ``output`` shows the egress proxy refusing a request, else ``None``.
 
     Recognizes Squid's refusal as curl, git, cargo (libcurl), pip (urllib3), Maven and Go
-    print it. The sentence names the host when the output does.
+    print it. npm prints only ``403 Forbidden - GET URL``, which a registry can answer too:
+    that counts when ``allowlist`` (the session's) is given and the URL's host is not on it.
+    The sentence names the hosts the output (or else the ``command``) names.
     """
-    if not any(p.search(output) for p in _REFUSAL_PATTERNS):
+    refused = any(p.search(output) for p in _REFUSAL_PATTERNS)
+    if not refused and allowlist is not None:
+        allowed = list(allowlist)
+        refused = any(
+            not host_allowed(m.group(1), allowed) for m in _FORBIDDEN_URL.finditer(output)
+        )
+    if not refused:
         return None
     hosts = list(dict.fromkeys(m.group(1).lower() for m in _URL.finditer(output)))
+    hosts = hosts or list(dict.fromkeys(m.group(1).lower() for m in _URL.finditer(command)))
     named = f" ({', '.join(hosts[:3])})" if hosts else ""
     return (
         f"the egress proxy refused a request{named}: only the hosts in allow_hosts (and the "

@@ -313,13 +313,17 @@ class Resource(BaseModel):
 
 
 def list_resources(client: docker.DockerClient, state_dir: Path | None = None) -> list[Resource]:
-    """Sandbox containers and networks (any owner) and images built by ``sandbox build``.
-    With ``state_dir``, persistent sessions show their idle time."""
+    """Sandbox containers and networks (of any owner, and of persistent sessions, which have
+    none) and images built by ``sandbox build``. With ``state_dir``, persistent sessions show
+    their idle time."""
     found: list[Resource] = []
     now = time.time()
-    for container in client.containers.list(
-        all=True, filters={"label": LABEL_OWNER}, ignore_removed=True
-    ):
+    containers = {
+        c.id: c
+        for label in (LABEL_OWNER, LABEL_PERSIST)
+        for c in client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
+    }
+    for container in containers.values():
         labels = container.labels or {}
         session = labels.get(LABEL_SESSION, "")
         idle = ttl = None
@@ -338,7 +342,12 @@ def list_resources(client: docker.DockerClient, state_dir: Path | None = None) -
                 ttl_s=ttl,
             )
         )
-    for network in client.networks.list(filters={"label": LABEL_OWNER}):
+    networks = {
+        n.id: n
+        for label in (LABEL_OWNER, LABEL_PERSIST)
+        for n in client.networks.list(filters={"label": label})
+    }
+    for network in networks.values():
         labels = network.attrs.get("Labels") or {}
         found.append(
             Resource(

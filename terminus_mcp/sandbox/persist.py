@@ -35,7 +35,8 @@ from terminus_mcp.sandbox.hardening import (
 log = logging.getLogger(__name__)
 
 LABEL_PERSIST = f"{LABEL_PREFIX}.persist-ttl"
-"""On every container and network of a persistent session: its idle TTL in seconds."""
+"""On every container and network of a persistent session: its idle TTL in seconds. They
+carry no owner labels: no process owns them, so none reaps them as its orphans."""
 LABEL_WORKDIR = f"{LABEL_PREFIX}.workdir"
 """The resolved host workdir a persistent session mounts."""
 LABEL_CREATED = f"{LABEL_PREFIX}.created"
@@ -54,14 +55,20 @@ class SessionState(BaseModel):
     holder_start: str = ""
     holder_host: str = ""
 
-    def held_by_other_live_process(self) -> bool:
-        """Whether another process on this host has it open now."""
-        if not self.holder_pid or self.holder_pid == os.getpid():
+    def held_by_live_process(self) -> bool:
+        """Whether a live process (this one included) has it open now; a holder on another
+        host counts as live."""
+        if not self.holder_pid:
             return False
         if self.holder_host != socket.gethostname():
             return True
         started = process_start_time(self.holder_pid)
         return bool(started) and started == self.holder_start
+
+    def held_by_other_live_process(self) -> bool:
+        """Whether a live process other than this one has it open now."""
+        mine = self.holder_pid == os.getpid() and self.holder_host == socket.gethostname()
+        return not mine and self.held_by_live_process()
 
 
 def state_path(state_dir: Path, session_id: str) -> Path:
@@ -171,8 +178,8 @@ def reap_expired(
             continue  # a proxy: it goes with its sandbox
         session_id = labels.get(LABEL_SESSION, "")
         state = read_state(state_dir, session_id)
-        if state is not None and state.held_by_other_live_process():
-            continue
+        if state is not None and state.held_by_live_process():
+            continue  # its holder expires it (SandboxManager.expire_idle)
         if now - last_used(container, state) <= idle_ttl(labels):
             continue
         log.info("session %s expired after %g s idle; removing it", session_id, idle_ttl(labels))

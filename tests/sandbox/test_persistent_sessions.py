@@ -73,12 +73,12 @@ def test_named_session_is_kept_across_two_cli_processes(
         assert len(kept) == 1, "the first process must leave its container running"
         second = _run(env, work, "Run `cat /tmp/kept.txt`", "--session", name)
         assert second["session_id"] == name
-        assert token in json.dumps(second), second
+        assert token in second["answer"], second["answer"]
         assert _containers(docker_client, name) == kept, "the second process must adopt it"
         listed = _cli(env, "sandbox", "ls")
         line = next(x for x in listed.stdout.splitlines() if f"session={name}" in x)
         assert "idle=" in line, listed.stdout
-        assert "ttl=900s" in line, listed.stdout
+        assert "ttl=15m" in line, listed.stdout
     finally:
         for container_id in _containers(docker_client, name):
             docker_client.containers.get(container_id).remove(force=True)
@@ -88,11 +88,14 @@ def test_unnamed_task_reports_no_session_and_leaves_nothing(
     docker_client: docker.DockerClient, workspace_root: Path
 ) -> None:
     work = make_workspace(workspace_root, "unnamed")
-    before = {c.id for c in docker_client.containers.list(all=True)}
     result = _run(_env(workspace_root), work, "Run `echo hi`")
     assert result["session_id"] is None
-    after = {c.id for c in docker_client.containers.list(all=True)}
-    assert not (after - before)
+    mounting = [
+        c.name
+        for c in docker_client.containers.list(all=True)
+        if any(m.get("Source") == str(work) for m in c.attrs.get("Mounts", []))
+    ]
+    assert mounting == []
 
 
 def test_idle_named_session_is_reaped_by_a_later_process(
@@ -101,7 +104,7 @@ def test_idle_named_session_is_reaped_by_a_later_process(
     work = make_workspace(workspace_root, "reaped")
     name = "sandboxenv-" + secrets.token_hex(3)
     env = _env(workspace_root, TERMINUS_SESSION_IDLE_TTL_S="2")
-    _run(env, work, "Run `true`", "--session", name)
+    _run(env, work, "Run `echo ok`", "--session", name)
     kept = docker_client.containers.list(
         all=True, filters={"label": [LABEL_PERSIST, f"{LABEL_SESSION}={name}"]}
     )
@@ -120,9 +123,9 @@ def test_named_session_of_another_folder_is_refused(
     env = _env(workspace_root)
     name = "sandboxenv-" + secrets.token_hex(3)
     try:
-        _run(env, make_workspace(workspace_root, "owner-a"), "Run `true`", "--session", name)
+        _run(env, make_workspace(workspace_root, "owner-a"), "Run `echo ok`", "--session", name)
         other = make_workspace(workspace_root, "owner-b")
-        done = _cli(env, "run", "Run `true`", "--workdir", str(other), "--session", name)
+        done = _cli(env, "run", "Run `echo ok`", "--workdir", str(other), "--session", name)
         assert done.returncode == 2, done.stdout + done.stderr
         assert f"sandbox session {name} works on another folder" in done.stderr
         assert "Traceback" not in done.stderr
