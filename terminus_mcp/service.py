@@ -49,6 +49,7 @@ from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
 from terminus_mcp.sandbox.api import Sandboxes, Session, SessionSpec
+from terminus_mcp.sandbox.egress import NetworkMode
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
@@ -83,8 +84,8 @@ class TaskRequest(BaseModel):
     session_id: str | None = None
     """Reuse (or create with this id) a persistent sandbox session; ``None``: a fresh sandbox,
     removed afterwards."""
-    network: bool | None = None
-    """Override the network setting for a new sandbox."""
+    network: NetworkMode | None = None
+    """Override the network setting for a new sandbox: ``none``, ``allowlist`` or ``open``."""
     timeout_s: float | None = Field(default=None, gt=0)
     """Deadline for the whole task in seconds; when it passes the result is ``timed_out``."""
 
@@ -232,7 +233,11 @@ class TerminusService:
             count_proxy_tokens=self._count_proxy,
         )
         network = self.settings.network if request.network is None else request.network
-        spec = SessionSpec(workdir=workdir, network=network)
+        # A named session persists (until its idle TTL, across processes); only then does the
+        # result carry its id.
+        spec = SessionSpec(
+            workdir=workdir, network=network, persistent=request.session_id is not None
+        )
         deadline = request.timeout_s if request.timeout_s is not None else math.inf
         result: TaskResult | None = None
         try:
@@ -240,7 +245,7 @@ class TerminusService:
                 handle._attach(scope)
                 with anyio.move_on_after(deadline) as timer:
                     session = await self._open(sandboxes, spec, request.session_id)
-                    recorder.session_id = session.id
+                    recorder.session_id = request.session_id
                     try:
                         result = await run_loop(
                             request.query,

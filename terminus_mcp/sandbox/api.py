@@ -18,7 +18,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from terminus_mcp.sandbox.egress import NetworkMode
 
 OutputCallback = Callable[[bytes], None]
 """Called (from any thread) with each raw chunk of a command's output as it arrives."""
@@ -77,12 +79,27 @@ class SessionSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     workdir: Path
-    network: bool = False
+    network: NetworkMode | None = None
+    """``none``, ``allowlist`` or ``open``; ``None``: the ``network`` setting. ``True`` and
+    ``False`` are read as ``open`` and ``none``."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts an ``allowlist`` session may reach on top of the ``allow_hosts`` setting (for
+    example :func:`terminus_mcp.sandbox.egress.registry_hosts` for a setup step)."""
+    persistent: bool = False
+    """Keep the container after this process ends, until the session's idle TTL, so a later
+    process can take it over by its id (named sessions)."""
     read_only_workspace: bool = False
     image: str | None = None
     """Image override; ``None`` uses the configured sandbox image."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Extra labels for the container (the owner labels are always set)."""
+
+    @field_validator("network", mode="before")
+    @classmethod
+    def _network_mode(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return "open" if value else "none"
+        return value
 
 
 class SessionInfo(BaseModel):
@@ -91,10 +108,11 @@ class SessionInfo(BaseModel):
     id: str
     container_id: str
     workdir: Path
-    network: bool
+    network: NetworkMode
     created_at: float
     last_used_at: float
     commands_run: int
+    persistent: bool = False
 
 
 @runtime_checkable
