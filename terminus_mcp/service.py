@@ -44,11 +44,12 @@ from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
 from terminus_mcp.agent.loop import LoopConfig, run_loop
 from terminus_mcp.agent.recorder import TaskRecorder
 from terminus_mcp.agent.result import TaskResult, TaskStatus
-from terminus_mcp.errors import TaskNotFound
+from terminus_mcp.environments import EnvironmentManager, RedactingSession, SetupFailed
+from terminus_mcp.errors import ConfigError, TaskNotFound
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
-from terminus_mcp.sandbox.api import Session, SessionSpec
+from terminus_mcp.sandbox.api import Session, SessionInfo, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
@@ -159,6 +160,7 @@ class TerminusService:
         self._proxy: TokenCounter | None = None
         self._config = LoopConfig.from_settings(settings)
         self._logs: OrderedDict[str, TaskLog] = OrderedDict()
+        self._environments: EnvironmentManager | None = None
         self._entered = False
 
     @property
@@ -176,6 +178,8 @@ class TerminusService:
         self._proxy = await anyio.to_thread.run_sync(proxy_counter)
         if self._sandboxes is None:
             self._sandboxes = SandboxManager(self.settings)
+        if self.settings.project_environments:
+            self._environments = EnvironmentManager(self.settings, self._sandboxes)
         if self._owns_sandboxes:
             try:
                 await self._sandboxes.__aenter__()
@@ -237,21 +241,26 @@ class TerminusService:
             with anyio.CancelScope() as scope:
                 handle._attach(scope)
                 with anyio.move_on_after(deadline) as timer:
-                    session = await self._open(sandboxes, spec, request.session_id)
-                    recorder.session_id = session.id
                     try:
-                        result = await run_loop(
-                            request.query,
-                            session=session,
-                            backend=backend,
-                            config=self._config,
-                            on_event=on_event,
-                            recorder=recorder,
-                        )
-                    finally:
-                        if request.session_id is None:
-                            with anyio.CancelScope(shield=True):
-                                await sandboxes.close(session.id)
+                        spec = await self._environment(spec, request.session_id, on_event)
+                    except (SetupFailed, ConfigError) as exc:
+                        result = self._setup_failed(recorder, exc, on_event)
+                    else:
+                        session = await self._open(sandboxes, spec, request.session_id)
+                        recorder.session_id = session.id
+                        try:
+                            result = await run_loop(
+                                request.query,
+                                session=self._masked(session),
+                                backend=backend,
+                                config=self._config,
+                                on_event=on_event,
+                                recorder=recorder,
+                            )
+                        finally:
+                            if request.session_id is None:
+                                with anyio.CancelScope(shield=True):
+                                    await sandboxes.close(session.id)
             if result is None:
                 if timer.cancelled_caught:
                     status, reason = (
@@ -308,6 +317,54 @@ class TerminusService:
         if session_id is None:
             return await sandboxes.create(spec)
         return await sandboxes.get_or_create(session_id, spec)
+
+    async def _environment(
+        self, spec: SessionSpec, session_id: str | None, on_event: EventCallback | None
+    ) -> SessionSpec:
+        """``spec`` in the project's environment, set up first when needed (not for a live
+        named session, which already runs in it).
+
+        Raises:
+            SetupFailed, ConfigError: the environment cannot be set up.
+        """
+        environments = self._environments
+        if environments is None:
+            return spec
+        if session_id is not None and any(s.id == session_id for s in self._sandboxes_list()):
+            return spec
+        prepared = await environments.prepare(spec.workdir, on_event)
+        return prepared.session_spec(spec.workdir, network=spec.network)
+
+    def _sandboxes_list(self) -> list[SessionInfo]:
+        return self._require_sandboxes().sessions()
+
+    def _masked(self, session: Session) -> Session:
+        """``session``, masking ``task_pass_env`` values when tasks are given any."""
+        if self._environments is None or not self.settings.task_pass_env:
+            return session
+        return RedactingSession(session, self._environments.redactor())
+
+    def _setup_failed(
+        self,
+        recorder: TaskRecorder,
+        exc: SetupFailed | ConfigError,
+        on_event: EventCallback | None,
+    ) -> TaskResult:
+        """The result of a task whose environment could not be set up: what failed, and the
+        first real error of the failing step."""
+        redact = self._environments.redactor() if self._environments else str
+        message = redact(str(exc))
+        answer = "The project's environment could not be set up, so the task did not run.\n"
+        answer += message
+        excerpt = getattr(exc, "excerpt", "")
+        if excerpt:
+            answer += "\n\nFirst error:\n" + redact(excerpt)
+        result = recorder.finish(TaskStatus.FAILED, answer, error=message)
+        emit(
+            on_event,
+            TaskEvent(kind=EventKind.TASK_FINISHED, message="task failed: setup failed"),
+        )
+        return result
 
     def _count_proxy(self, text: str) -> int:
         counter = self._proxy or proxy_counter()

@@ -151,6 +151,12 @@ class SandboxManager:
                 owner=self._owner,
                 read_only_workspace=spec.read_only_workspace or settings.read_only_workspace,
                 extra_labels=spec.labels,
+                environment=spec.environment,
+                shell_environment={
+                    k: v.get_secret_value() for k, v in spec.shell_environment.items()
+                },
+                volumes=spec.volumes,
+                user_dirs=spec.user_dirs,
             )
             self._sessions[session_id] = session
         try:
