@@ -41,6 +41,7 @@ from terminus_mcp.environments.spec import EnvironmentSpec, SetupStep
 from terminus_mcp.environments.tls import ca_wiring, check_bundle, write_java_truststore
 from terminus_mcp.sandbox.api import ExecResult, SessionSpec, VolumeMount
 from terminus_mcp.sandbox.docker_backend import DockerSession
+from terminus_mcp.sandbox.hardening import LABEL_IMAGE, LABEL_SESSION, OwnerLabels
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import sandbox_user
 from terminus_mcp.settings import Settings
@@ -251,10 +252,14 @@ class EnvironmentManager:
                 )
             container = self.client.containers.get(session.container_id)
             labels = {
+                # The setup container's owner labels would make containers started from the
+                # image look like this process's; blank them.
+                **dict.fromkeys(OwnerLabels.for_this_process("").labels(), ""),
+                LABEL_SESSION: "",
                 images.LABEL_KEY: plan.key,
                 images.LABEL_PROJECT: str(spec.project),
                 images.LABEL_OUTPUTS: ",".join(o for s in spec.setup for o in s.outputs),
-                "org.terminus-mcp.image": images.IMAGE_KIND_ENV,
+                LABEL_IMAGE: images.IMAGE_KIND_ENV,
             }
             await anyio.to_thread.run_sync(images.commit, container, plan.tag, labels)
         finally:

@@ -93,10 +93,13 @@ def read_project_file(project: Path) -> ProjectEnvironment | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        if "end of document" in str(exc):
+            line = text.count("\n") + 1
         raise ProjectConfigError(
             path,
             f"not valid TOML ({exc})",
-            line=int(match.group(1)) if match else None,
+            line=line,
             fix="correct the syntax (https://toml.io), for example quote strings and close "
             "brackets",
         ) from None
