@@ -26,6 +26,20 @@ REGISTRY_HOSTS: dict[str, tuple[str, ...]] = {
 """The registries each ecosystem's standard install step reaches."""
 
 
+STRICTNESS: dict[str, int] = {"none": 0, "allowlist": 1, "open": 2}
+DEFAULT_SETUP_NETWORK: NetworkMode = "allowlist"
+"""Setup's network when the operator configures none (the ``setup_network`` setting's
+default)."""
+
+
+def setup_network(project: NetworkMode | None, configured: NetworkMode) -> NetworkMode:
+    """The network setup gets: the project's choice, but never wider than the operator's (a
+    cloned repository must not open the network for itself)."""
+    if project is None:
+        return configured
+    return project if STRICTNESS[project] <= STRICTNESS[configured] else configured
+
+
 def registry_hosts(ecosystems: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
     """The hosts setup needs for ``ecosystems``, plus ``extra``, without repeats."""
     hosts = [h for eco in ecosystems for h in REGISTRY_HOSTS.get(eco, ())]

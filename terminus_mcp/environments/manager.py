@@ -31,13 +31,19 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
 from terminus_mcp.environments import caches, images
 from terminus_mcp.environments.detect import ENV_ROOT, HOME, NPM_PREFIX, VENV
-from terminus_mcp.environments.egress import BridgeEgress, Egress, registry_hosts
+from terminus_mcp.environments.egress import (
+    DEFAULT_SETUP_NETWORK,
+    BridgeEgress,
+    Egress,
+    registry_hosts,
+    setup_network,
+)
 from terminus_mcp.environments.errors import SetupFailed
 from terminus_mcp.environments.excerpt import first_error
 from terminus_mcp.environments.key import changed_inputs, environment_key, input_digests
 from terminus_mcp.environments.resolve import resolve_environment
 from terminus_mcp.environments.secrets import Redactor, read_pass_env
-from terminus_mcp.environments.spec import EnvironmentSpec, SetupStep
+from terminus_mcp.environments.spec import EnvironmentSpec, NetworkMode, SetupStep
 from terminus_mcp.environments.tls import ca_wiring, check_bundle, write_java_truststore
 from terminus_mcp.sandbox.api import ExecResult, SessionSpec, VolumeMount
 from terminus_mcp.sandbox.docker_backend import DockerSession
@@ -109,12 +115,16 @@ class EnvironmentManager:
         sandboxes: SandboxManager,
         *,
         egress: Egress | None = None,
+        setup_network: NetworkMode = DEFAULT_SETUP_NETWORK,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        """``environ``: where ``pass_env`` values are read (default: this process's)."""
+        """``egress`` attaches setup to the network (default: :class:`BridgeEgress`);
+        ``setup_network`` is the widest network setup may get; ``environ``: where ``pass_env``
+        values are read (default: this process's)."""
         self.settings = settings
         self._sandboxes = sandboxes
         self._egress = egress or BridgeEgress()
+        self._setup_network = setup_network
         self._environ = os.environ if environ is None else environ
         self._locks: dict[str, anyio.Lock] = {}
 
@@ -294,9 +304,8 @@ class EnvironmentManager:
     def _setup_session_spec(self, plan: _SetupPlan) -> SessionSpec:
         """The setup sandbox: base image, network, CA bundle, caches and secrets."""
         settings, spec = self.settings, plan.spec
-        route = self._egress.route(
-            spec.network or "allowlist", registry_hosts(spec.ecosystems, spec.allow_hosts)
-        )
+        mode = setup_network(spec.network, self._setup_network)
+        route = self._egress.route(mode, registry_hosts(spec.ecosystems, spec.allow_hosts))
         if route.note:
             log.warning("%s", route.note)
         shell_env: dict[str, str] = dict(route.environment)

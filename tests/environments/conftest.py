@@ -43,7 +43,7 @@ def own(path: Path) -> None:
             item.chmod(0o777 if item.is_dir() else 0o666)
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def remove_what_tests_create(docker_client: docker.DockerClient) -> Iterator[None]:
     """Environment images and cache volumes that appear during the module are removed."""
     images_before = {i.id for i in list_environment_images(docker_client)}

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from terminus_mcp.environments import ProjectConfigError, Source, resolve_environment
+from terminus_mcp.environments.egress import setup_network
 from terminus_mcp.environments.key import changed_inputs, environment_key, input_digests
+from terminus_mcp.environments.spec import NetworkMode
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -231,3 +233,19 @@ def test_key_follows_lockfile_content(tmp_path: Path) -> None:
     (project / "Cargo.lock").write_text("created by setup")
     after = input_digests(project, [*spec.inputs, "Cargo.lock"])
     assert changed_inputs(before, after) == ["package-lock.json"]
+
+
+@pytest.mark.parametrize(
+    ("project", "configured", "expected"),
+    [
+        (None, "allowlist", "allowlist"),
+        ("none", "allowlist", "none"),
+        ("open", "allowlist", "allowlist"),
+        ("open", "open", "open"),
+        ("allowlist", "none", "none"),
+    ],
+)
+def test_a_project_narrows_setup_network_but_never_widens_it(
+    project: NetworkMode | None, configured: NetworkMode, expected: NetworkMode
+) -> None:
+    assert setup_network(project, configured) == expected

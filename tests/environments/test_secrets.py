@@ -21,7 +21,11 @@ from terminus_mcp.service import TaskEvent, TaskRequest, TerminusService
 from tests.conftest import make_workspace
 from tests.environments.conftest import env_settings, own
 
-pytestmark = [pytest.mark.docker, pytest.mark.anyio]
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.anyio,
+    pytest.mark.usefixtures("remove_what_tests_create"),
+]
 
 SETUP_VAR = "TERMINUS_ENVTEST_SETUP_TOKEN"
 TASK_VAR = "TERMINUS_ENVTEST_TASK_TOKEN"

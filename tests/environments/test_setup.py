@@ -23,7 +23,11 @@ from terminus_mcp.service import EventKind, TaskEvent, TaskRequest, TerminusServ
 from terminus_mcp.settings import Settings
 from tests.environments.conftest import env_settings, own
 
-pytestmark = [pytest.mark.docker, pytest.mark.anyio]
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.anyio,
+    pytest.mark.usefixtures("remove_what_tests_create"),
+]
 
 TEST_SIX = "import six\n\n\ndef test_six_is_installed():\n    assert six.PY3\n"
 
