@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -55,6 +56,18 @@ def default_state_dir() -> Path:
 
 def _default_roots() -> list[Path]:
     return [Path.home(), Path.cwd()]
+
+
+CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS")
+"""Host variables that may name a CA bundle, in the order ``ca_bundle``'s default reads them."""
+
+
+def _default_ca_bundle() -> Path | None:
+    for name in CA_BUNDLE_VARIABLES:
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    return None
 
 
 class Settings(BaseSettings):
@@ -168,6 +181,32 @@ class Settings(BaseSettings):
 
     output_kill_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
     """A command whose output passes this many bytes is killed as a flood."""
+
+    # --- project environments ------------------------------------------------------------
+    project_environments: bool = True
+    """Give each project its environment: the image and setup that ``.terminus.toml``,
+    ``devcontainer.json`` or its manifests call for, set up once and reused by later tasks (see
+    ``docs/environments.md``). Off: every task runs in ``sandbox_image`` as it is."""
+
+    setup_timeout_s: float = Field(1800.0, gt=0)
+    """Most seconds a project's setup (image build and setup commands) may take."""
+
+    ca_bundle: Path | None = Field(default_factory=_default_ca_bundle)
+    """CA bundle (PEM) mounted read-only into setup and wired for pip, npm, curl, git, cargo, go
+    and Java. Default: the file the host's ``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``PIP_CERT``
+    or ``NODE_EXTRA_CA_CERTS`` names; empty: none."""
+
+    pass_env: list[str] = Field(default_factory=list)
+    """Names of host environment variables handed to setup (registry tokens, for example). Their
+    values never appear in answers, transcripts, logs or errors."""
+
+    task_pass_env: list[str] = Field(default_factory=list)
+    """Names of host environment variables handed to tasks as well (a subset of what tasks
+    may read); their values are masked in everything a task returns."""
+
+    package_caches: bool = True
+    """Share package caches (pip, npm, Maven, Gradle, cargo, Go) across projects as named Docker
+    volumes, so a second project with the same dependencies installs from cache."""
 
     # --- model and loop ------------------------------------------------------------------
     backend: Backend = "auto"
@@ -305,6 +344,14 @@ class Settings(BaseSettings):
             return check_hosts(value)
         except ConfigError as exc:
             raise ValueError(f"{exc.what} ({exc.why})" if exc.why else exc.what) from None
+
+    @field_validator("pass_env", "task_pass_env")
+    @classmethod
+    def _check_env_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
 
     @field_validator("sandbox_user")
     @classmethod

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from terminus_mcp.sandbox.egress import NetworkMode
 
@@ -73,6 +73,19 @@ class ExecResult(BaseModel):
         return self.exit_code == 0 and not self.timed_out
 
 
+class VolumeMount(BaseModel):
+    """A named volume or host folder mounted into a sandbox container (besides the workspace)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    """Volume name (``kind="volume"``, created when missing) or absolute host path (``bind``)."""
+    target: str
+    """Absolute path inside the container."""
+    kind: Literal["volume", "bind"] = "volume"
+    read_only: bool = False
+
+
 class SessionSpec(BaseModel):
     """How to create a session. The workdir must already be validated against allowed roots."""
 
@@ -93,6 +106,17 @@ class SessionSpec(BaseModel):
     """Image override; ``None`` uses the configured sandbox image."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Extra labels for the container (the owner labels are always set)."""
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Extra container environment, on top of the fixed non-interactive one. It is part of the
+    container's configuration (``docker inspect`` shows it; ``docker commit`` keeps it)."""
+    shell_environment: dict[str, SecretStr] = Field(default_factory=dict)
+    """Variables given to the session's command shell only: never written into the container's
+    configuration, so neither ``docker inspect`` nor a committed image holds them."""
+    volumes: tuple[VolumeMount, ...] = ()
+    """Further mounts (package caches, a CA bundle)."""
+    user_dirs: tuple[str, ...] = ()
+    """Absolute folders created, owned by the sandbox user, before the container starts (a named
+    volume mounted at one of them is made writable for that user too)."""
 
     @field_validator("network", mode="before")
     @classmethod

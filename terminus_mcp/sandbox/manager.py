@@ -227,6 +227,12 @@ class SandboxManager:
                 adopt=adopt,
                 route=route,
                 cwd=cwd,
+                environment=spec.environment,
+                shell_environment={
+                    k: v.get_secret_value() for k, v in spec.shell_environment.items()
+                },
+                volumes=spec.volumes,
+                user_dirs=spec.user_dirs,
             )
             self._sessions[session_id] = session
         try:
