@@ -40,7 +40,7 @@ SANDBOX_UID = 1000
 def python_project(root: Path) -> Path:
     project = root / "python-project"
     project.mkdir()
-    (project / "requirements.txt").write_text("six==1.16.0\nidna==3.10\nattrs==24.2.0\n")
+    (project / "requirements.txt").write_text("idna==3.10\ntomli-w==1.0.0\nhumanize==4.11.0\n")
     return project
 
 

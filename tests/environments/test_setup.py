@@ -17,10 +17,10 @@ import pytest
 
 from terminus_mcp.agent.result import TaskStatus
 from terminus_mcp.environments import EnvironmentManager, SetupFailed
-from terminus_mcp.environments.manager import setup_log_path
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import EventKind, TaskEvent, TaskRequest, TerminusService
 from terminus_mcp.settings import Settings
+from tests.conftest import make_workspace
 from tests.environments.conftest import env_settings, own
 
 pytestmark = [
@@ -29,13 +29,16 @@ pytestmark = [
     pytest.mark.usefixtures("remove_what_tests_create"),
 ]
 
-TEST_SIX = "import six\n\n\ndef test_six_is_installed():\n    assert six.PY3\n"
+# tomli-w: a tiny wheel that the default image does not have.
+TEST_DEP = (
+    "import tomli_w\n\n\ndef test_dependency_is_installed():\n    assert tomli_w.dumps({})  == ''\n"
+)
 
 
-def python_project(root: Path, requirement: str = "six==1.16.0") -> Path:
+def python_project(root: Path, requirement: str = "tomli-w==1.0.0") -> Path:
     (root / "tests").mkdir()
     (root / "requirements.txt").write_text(requirement + "\n")
-    (root / "tests" / "test_six.py").write_text(TEST_SIX)
+    (root / "tests" / "test_dep.py").write_text(TEST_DEP)
     (root / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     own(root)
     return root
@@ -76,7 +79,7 @@ async def test_python_dependencies_installed_once_then_reused(
     # Without environments the declared dependency is missing: the symptom.
     plain = env_settings(workspace, project_environments=False)
     _, before = await run(plain, project, query, docker_client)
-    assert "ModuleNotFoundError: No module named 'six'" in before.answer  # type: ignore[attr-defined]
+    assert "ModuleNotFoundError: No module named 'tomli_w'" in before.answer  # type: ignore[attr-defined]
 
     settings = env_settings(workspace)
     events, first = await run(settings, project, query, docker_client)
@@ -95,38 +98,25 @@ async def test_python_dependencies_installed_once_then_reused(
     assert messages[0].endswith("(set up earlier, reused)")
 
 
-async def test_lockfile_change_sets_up_again_and_caches_are_shared(
-    workspace_root: Path, docker_client: docker.DockerClient
-) -> None:
-    from tests.conftest import make_workspace
-
-    first_project = python_project(make_workspace(workspace_root, "cache-a"))
-    settings = env_settings(first_project)
-    async with SandboxManager(settings, client=docker_client) as sandboxes:
-        environments = EnvironmentManager(settings, sandboxes)
-        one = await environments.prepare(first_project)
-        (first_project / "requirements.txt").write_text("six==1.17.0\n")
-        two = await environments.prepare(first_project)
-        assert not two.reused
-        assert two.image != one.image
-        session = await sandboxes.create(two.session_spec(first_project, network=False))
-        done = await session.run("python -c 'import six; print(six.__version__)'", timeout_s=30)
-        assert done.output.strip() == "1.17.0"
-
-        # Another project with the same dependency installs it from the shared pip cache.
-        other = python_project(make_workspace(workspace_root, "cache-b"), "six==1.17.0")
-        (other / "extra.txt").write_text("a different project\n")
-        (other / "requirements-extra.txt").write_text("\n")
-        third = await environments.prepare(other)
-    assert third.key is not None
-    log = setup_log_path(settings, third.key).read_text()
-    assert "Using cached six-1.17.0" in log
-
-
-async def test_node_project_npm_ci_with_dev_dependencies(
+async def test_lockfile_change_sets_up_again(
     workspace: Path, docker_client: docker.DockerClient
 ) -> None:
-    (workspace / "package.json").write_text(
+    project = python_project(workspace)
+    settings = env_settings(workspace)
+    async with SandboxManager(settings, client=docker_client) as sandboxes:
+        environments = EnvironmentManager(settings, sandboxes)
+        one = await environments.prepare(project)
+        (project / "requirements.txt").write_text("tomli-w==1.1.0\n")
+        two = await environments.prepare(project)
+        assert not two.reused
+        assert two.image != one.image
+        session = await sandboxes.create(two.session_spec(project, network=False))
+        done = await session.run("pip show tomli-w | grep ^Version", timeout_s=30)
+        assert done.output.strip() == "Version: 1.1.0"
+
+
+def node_project(root: Path) -> Path:
+    (root / "package.json").write_text(
         json.dumps(
             {
                 "name": "demo",
@@ -136,9 +126,44 @@ async def test_node_project_npm_ci_with_dev_dependencies(
             }
         )
     )
-    # A real lockfile, written by the host's npm.
-    await anyio.to_thread.run_sync(npm_lock, workspace)
-    own(workspace)
+    npm_lock(root)  # a real lockfile, written by the host's npm
+    own(root)
+    return root
+
+
+async def test_package_cache_is_shared_across_projects(
+    workspace_root: Path, docker_client: docker.DockerClient
+) -> None:
+    first = await anyio.to_thread.run_sync(node_project, make_workspace(workspace_root, "npm-a"))
+    settings = env_settings(first)
+
+    def offline_copy(name: str) -> Path:
+        # Same dependencies; its setup has no network at all, so only the cache can serve them.
+        other = make_workspace(workspace_root, name)
+        for file in ("package.json", "package-lock.json"):
+            shutil.copy(first / file, other / file)
+        (other / ".terminus.toml").write_text(
+            '[environment]\nnetwork = "none"\nsetup = ["npm ci --offline --no-audit --no-fund"]\n'
+        )
+        own(other)
+        return other
+
+    async with SandboxManager(settings, client=docker_client) as sandboxes:
+        await EnvironmentManager(settings, sandboxes).prepare(first)
+        second = offline_copy("npm-b")
+        await EnvironmentManager(settings, sandboxes).prepare(second)
+        assert (second / "node_modules" / "is-number" / "package.json").is_file()
+
+        # Without the shared cache the same offline setup cannot install anything.
+        uncached = settings.model_copy(update={"package_caches": False})
+        with pytest.raises(SetupFailed, match="npm ci --offline"):
+            await EnvironmentManager(uncached, sandboxes).prepare(offline_copy("npm-c"))
+
+
+async def test_node_project_npm_ci_with_dev_dependencies(
+    workspace: Path, docker_client: docker.DockerClient
+) -> None:
+    await anyio.to_thread.run_sync(node_project, workspace)
     settings = env_settings(workspace)
     events, result = await run(settings, workspace, "Run `npm test`", docker_client)
     assert result.status is TaskStatus.COMPLETED, result.answer  # type: ignore[attr-defined]
