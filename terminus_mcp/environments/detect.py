@@ -161,7 +161,7 @@ def _python(project: Path, found: Detected) -> None:
     if not parts:
         return
     args = " ".join(shlex.quote(p) for p in parts)
-    label = "pip install " + (" ".join(parts) if len(parts) <= 4 else f"{len(parts) // 2} sources")
+    label = "pip install " + (" ".join(parts) if len(parts) <= 8 else f"{len(parts) // 2} sources")
     found.steps.append(SetupStep(label=label, command=f"{venv} && pip install {args}"))
 
 

@@ -15,7 +15,7 @@ import anyio
 import docker
 import pytest
 
-from terminus_mcp.agent.result import TaskStatus
+from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.environments import EnvironmentManager, SetupFailed
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import EventKind, TaskEvent, TaskRequest, TerminusService
@@ -46,7 +46,7 @@ def python_project(root: Path, requirement: str = "tomli-w==1.0.0") -> Path:
 
 async def run(
     settings: Settings, workspace: Path, query: str, client: docker.DockerClient
-) -> tuple[list[TaskEvent], object]:
+) -> tuple[list[TaskEvent], TaskResult]:
     events: list[TaskEvent] = []
     async with (
         SandboxManager(settings, client=client) as sandboxes,
@@ -79,20 +79,23 @@ async def test_python_dependencies_installed_once_then_reused(
     # Without environments the declared dependency is missing: the symptom.
     plain = env_settings(workspace, project_environments=False)
     _, before = await run(plain, project, query, docker_client)
-    assert "ModuleNotFoundError: No module named 'tomli_w'" in before.answer  # type: ignore[attr-defined]
+    assert "ModuleNotFoundError: No module named 'tomli_w'" in before.answer
 
     settings = env_settings(workspace)
     events, first = await run(settings, project, query, docker_client)
-    assert first.status is TaskStatus.COMPLETED, first.answer  # type: ignore[attr-defined]
-    assert "1 passed" in first.answer  # type: ignore[attr-defined]
+    assert first.status is TaskStatus.COMPLETED, first.answer
+    assert "1 passed" in first.answer
     messages = setup_messages(events)
-    assert messages[0] == "setting up: pip install -r requirements.txt"
+    assert messages[:2] == [
+        "setting up: starting a sandbox for 1 step(s)",
+        "setting up: pip install -r requirements.txt",
+    ]
     assert messages[-1].startswith("environment ready: terminus-mcp-env:")
     assert "set up in" in messages[-1]
 
     # The second task on the same project installs nothing.
     events, second = await run(settings, project, query, docker_client)
-    assert "1 passed" in second.answer  # type: ignore[attr-defined]
+    assert "1 passed" in second.answer
     messages = setup_messages(events)
     assert len(messages) == 1
     assert messages[0].endswith("(set up earlier, reused)")
@@ -166,8 +169,8 @@ async def test_node_project_npm_ci_with_dev_dependencies(
     await anyio.to_thread.run_sync(node_project, workspace)
     settings = env_settings(workspace)
     events, result = await run(settings, workspace, "Run `npm test`", docker_client)
-    assert result.status is TaskStatus.COMPLETED, result.answer  # type: ignore[attr-defined]
-    assert setup_messages(events)[0] == "setting up: npm ci"
+    assert result.status is TaskStatus.COMPLETED, result.answer
+    assert "setting up: npm ci" in setup_messages(events)
     assert (workspace / "node_modules" / "is-number" / "package.json").is_file()
 
     # Reused while node_modules exists; set up again when it is gone.
@@ -175,8 +178,8 @@ async def test_node_project_npm_ci_with_dev_dependencies(
     assert setup_messages(events)[-1].endswith("(set up earlier, reused)")
     await anyio.to_thread.run_sync(shutil.rmtree, workspace / "node_modules")
     events, result = await run(settings, workspace, "Run `npm test`", docker_client)
-    assert setup_messages(events)[0] == "setting up: npm ci"
-    assert result.status is TaskStatus.COMPLETED  # type: ignore[attr-defined]
+    assert "setting up: npm ci" in setup_messages(events)
+    assert result.status is TaskStatus.COMPLETED
 
 
 async def test_devcontainer_project(workspace: Path, docker_client: docker.DockerClient) -> None:
@@ -197,9 +200,9 @@ async def test_devcontainer_project(workspace: Path, docker_client: docker.Docke
     events, result = await run(
         settings, workspace, "Run `cat $HOME/on-create; echo $GREETING`", docker_client
     )
-    assert result.status is TaskStatus.COMPLETED, result.answer  # type: ignore[attr-defined]
-    assert "created\npost\nhello from devcontainer" in result.answer  # type: ignore[attr-defined]
-    assert setup_messages(events)[:2] == [
+    assert result.status is TaskStatus.COMPLETED, result.answer
+    assert "created\npost\nhello from devcontainer" in result.answer
+    assert setup_messages(events)[1:3] == [
         "setting up: sh -c 'echo created > $HOME/on-create'",
         "setting up: deps: echo post >> $HOME/on-create",
     ]
@@ -222,7 +225,7 @@ async def test_terminus_toml_with_its_own_dockerfile(
     _, result = await run(
         settings, workspace, "Run `cat $HOME/marker; echo mode=$PROJECT_MODE`", docker_client
     )
-    assert result.status is TaskStatus.COMPLETED, result.answer  # type: ignore[attr-defined]
+    assert result.status is TaskStatus.COMPLETED, result.answer
     assert "built custom" in result.answer
     assert "mode=toml" in result.answer
 
@@ -236,11 +239,11 @@ async def test_a_dockerfile_that_does_not_build(
     (workspace / ".terminus.toml").write_text('[environment]\ndockerfile = "Dockerfile"\n')
     own(workspace)
     _, result = await run(env_settings(workspace), workspace, "Run `true`", docker_client)
-    assert result.status is TaskStatus.FAILED  # type: ignore[attr-defined]
-    answer: str = result.answer  # type: ignore[attr-defined]
+    assert result.status is TaskStatus.FAILED
+    answer = result.answer
     assert "does not build" in answer
     assert "returned a non-zero code: 3" in answer
-    assert result.commands == []  # type: ignore[attr-defined]
+    assert result.commands == []
 
 
 async def test_failing_setup_shows_its_first_error_and_is_not_kept(
@@ -250,9 +253,9 @@ async def test_failing_setup_shows_its_first_error_and_is_not_kept(
     settings = env_settings(workspace)
     for _ in range(2):  # never reused: the second task sets up again
         events, result = await run(settings, workspace, "run the tests", docker_client)
-        assert result.status is TaskStatus.FAILED  # type: ignore[attr-defined]
-        assert setup_messages(events)[0].startswith("setting up: pip install")
-    answer: str = result.answer  # type: ignore[attr-defined]
+        assert result.status is TaskStatus.FAILED
+        assert "setting up: pip install -r requirements.txt" in setup_messages(events)
+    answer = result.answer
     assert "setup failed: `pip install -r requirements.txt` exited with status 1" in answer
     assert (
         "ERROR: Could not find a version that satisfies the requirement "
@@ -267,9 +270,9 @@ async def test_hanging_setup_is_bounded(
     own(workspace)
     settings = env_settings(workspace, setup_timeout_s=3)
     _, result = await run(settings, workspace, "Run `true`", docker_client)
-    assert result.status is TaskStatus.FAILED  # type: ignore[attr-defined]
-    assert "setup timed out: `sleep 300` was still running" in result.answer  # type: ignore[attr-defined]
-    assert result.timings.total_s < 60  # type: ignore[attr-defined]
+    assert result.status is TaskStatus.FAILED
+    assert "setup timed out: `sleep 300` was still running" in result.answer
+    assert result.timings.total_s < 60
 
 
 async def test_lockfile_edited_during_setup_is_not_kept(
