@@ -294,3 +294,18 @@ def test_tap_messages_keep_their_inner_quotes() -> None:
         "- quotes: expected 'a' to be 'b'",
         "- yaml escapes: it's 'quoted'",
     ]
+
+
+def test_linker_error_keeps_its_source_line_with_newer_binutils() -> None:
+    # Real output of gcc 14 / binutils 2.44 (Debian trixie) linking a missing function.
+    output = (
+        "cc -o app src/main.o src/buffer.o src/checksum.o\n"
+        "/usr/bin/ld: src/main.o: in function `main':\n"
+        "/workspace/src/main.c:9:(.text+0x5a): undefined reference to `checksum'\n"
+        "collect2: error: ld returned 1 exit status\n"
+        "make: *** [Makefile:7: app] Error 1\n"
+    )
+    assert digest(output).details == [
+        "- src/main.c:9: error: undefined reference to `checksum'",
+        "make: *** [Makefile:7: app] Error 1",
+    ]

@@ -276,7 +276,7 @@ FACTS: dict[str, Facts] = {
     "go-test-v": Facts(_GO_TESTS),
     "go-test-build-error": Facts((*_GO_TESTS, *_GO_BUILD, "example.com/shapes/strutil")),
     "go-build-error": Facts(_GO_BUILD),
-    "go-vet-error": Facts(("strutil/pad.go:10:49", "undeclared name: suffix")),
+    "go-vet-error": Facts(("strutil/pad.go:10:49", "suffix"), ("undeclared name: suffix",)),
     "cargo-test": Facts(
         (
             "2 passed",

@@ -28,14 +28,15 @@ Conventions of :attr:`Digest.details` (other code, such as answer grounding, rea
   was raised elsewhere than the test's own line, the message ends ``(raised at PATH:LINE)``.
 - A compiler or linter finding, or a file that could not load: ``- PATH:LINE[:COL]: KIND:
   MESSAGE`` where KIND is ``error``, ``warning``, a rule code (``F401``, ``no-undef``) or
-  ``error[E0308]``.
+  ``error[E0308]``. A linker error without a location: ``- linker: MESSAGE``.
 - Paths are as the project sees them: relative to the working directory (``/workspace/`` and
   ``file:///workspace/`` are cut).
 - ``- ... and N more WHAT`` ends a capped list.
 - Other lines are labels or context and do not start with ``- ``: ``Warnings:``, a suite's
   heading (``pytest: 2 failed, 9 passed``) when several formats were found, ``Running when
-  stopped (no result): NAME``, ``Note: ...``. The generic digest's lines are excerpts of the
-  output as printed.
+  stopped (no result): NAME``, ``First error: ...`` (a build that failed before its tests),
+  make's ``make: *** [Makefile:5: test] Error 1``, ``Note: ...``. The generic digest's lines
+  are excerpts of the output as printed.
 - No line appears twice. A run in which no test ran says ``no tests ran`` in its headline.
 """
 

@@ -28,7 +28,7 @@ _TSC_PRETTY = re.compile(
     r"^(?P<loc>[^\s:][^:\n]*:\d+:\d+) - (?P<kind>error|warning) (?P<msg>TS\d+: .*)$"
 )
 _LINKER = re.compile(
-    r"(?:^(?P<loc>[^\s:]+:\d+): )?"
+    r"(?:^(?P<loc>[^\s:]+:\d+)(?::\([^)]*\))?: )?"  # binutils 2.44: main.c:9:(.text+0x5a):
     r"(?P<what>undefined reference to .*|multiple definition of .*|cannot find -l[^\s:]+.*)$"
 )
 _JAVAC_DETAIL = re.compile(r"^\s+(symbol|location|required|found|reason):\s+(.*\S)\s*$")
