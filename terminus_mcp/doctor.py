@@ -16,7 +16,7 @@ import anyio
 import docker
 from pydantic import BaseModel
 
-from terminus_mcp.errors import TerminusError
+from terminus_mcp.errors import TerminusError, WorkspaceError
 from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.engine import (
     connect_engine,
@@ -27,7 +27,14 @@ from terminus_mcp.sandbox.engine import (
     select_runtime,
 )
 from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.sandbox.workspace import (
+    resolve_workdir,
+    sandbox_user,
+    write_problem,
+)
 from terminus_mcp.settings import Settings
+
+PROBE_UID = 1000
 
 PROBE = (
     "echo uid=$(id -u); grep '^CapEff:' /proc/self/status | tr -d '\\t'; "
@@ -96,7 +103,7 @@ def _probe_checks(values: dict[str, str], settings: Settings) -> list[Check]:
             name="no network",
             ok=nets == ["lo"],
             detail="interfaces: " + (", ".join(nets) or "none"),
-            fix="unset TERMINUS_NETWORK" if settings.network else fix,
+            fix=fix,
         ),
         Check(
             name="memory limit",
@@ -124,8 +131,33 @@ def _parse_probe(output: str) -> dict[str, str]:
     return values
 
 
-async def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in order; later ones are skipped (and say so) when an earlier one fails."""
+def workspace_check(settings: Settings, workdir: Path) -> Check:
+    """Whether the sandbox can write ``workdir`` as the user it would run as there."""
+    try:
+        real = resolve_workdir(workdir, settings.allowed_roots)
+    except WorkspaceError as exc:
+        return Check(name="workspace", ok=False, detail=exc.what, fix=exc.fix)
+    user = sandbox_user(settings.sandbox_user, real)
+    if settings.read_only_workspace:
+        return Check(name="workspace", ok=True, detail=f"{real} (mounted read-only)")
+    problem = write_problem(real, user)
+    if problem is not None:
+        uid, _, gid = user.partition(":")
+        return Check(
+            name="workspace",
+            ok=False,
+            detail=problem,
+            fix=f"`sudo chown -R {uid}:{gid} {real}`, or set TERMINUS_SANDBOX_USER to the "
+            "folder's owner (auto does that; a root-owned folder then gets root without "
+            "capabilities)",
+        )
+    who = "root without capabilities (root owns the folder)" if user[:2] == "0:" else user
+    return Check(name="workspace", ok=True, detail=f"{real} is writable by the sandbox ({who})")
+
+
+async def run_checks(settings: Settings, workdir: Path | None = None) -> list[Check]:
+    """Every check, in order; later ones are skipped (and say so) when an earlier one fails.
+    ``workdir`` (default: the current folder) is checked for being writable by the sandbox."""
     checks: list[Check] = []
     try:
         client: docker.DockerClient = await anyio.to_thread.run_sync(connect_engine, settings)
@@ -170,13 +202,30 @@ async def run_checks(settings: Settings) -> list[Check]:
             )
         )
         return checks
+    if "allowlist" in (settings.network, settings.setup_network):
+        try:
+            await anyio.to_thread.run_sync(ensure_image, client, settings.proxy_image)
+            checks.append(Check(name="egress proxy image", ok=True, detail=settings.proxy_image))
+        except TerminusError:
+            checks.append(
+                Check(
+                    name="egress proxy image",
+                    ok=False,
+                    detail=f"{settings.proxy_image} is missing: allowlist sandboxes (setup "
+                    "steps by default) cannot start",
+                    fix="run `terminus-mcp sandbox build`",
+                )
+            )
+    checks.append(workspace_check(settings, workdir or Path.cwd()))
     with tempfile.TemporaryDirectory(prefix="terminus-doctor-") as tmp:
         os.chmod(tmp, 0o777)  # an empty scratch folder the sandbox user may enter
+        if os.geteuid() == 0:  # probe as the usual non-root sandbox user
+            os.chown(tmp, PROBE_UID, PROBE_UID)
         real = await anyio.to_thread.run_sync(os.path.realpath, tmp)
         probe_settings = settings.model_copy(update={"allowed_roots": [Path(real)]})
         try:
             async with SandboxManager(probe_settings, client=client) as sandboxes:
-                session = await sandboxes.create(SessionSpec(workdir=Path(tmp)))
+                session = await sandboxes.create(SessionSpec(workdir=Path(tmp), network="none"))
                 result = await session.run(PROBE, timeout_s=30)
         except TerminusError as exc:
             fix = refusal_fix(exc.message, exc.fix)

@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from terminus_mcp.sandbox.egress import NetworkMode
 
 OutputCallback = Callable[[bytes], None]
 """Called (from any thread) with each raw chunk of a command's output as it arrives."""
@@ -71,18 +73,57 @@ class ExecResult(BaseModel):
         return self.exit_code == 0 and not self.timed_out
 
 
+class VolumeMount(BaseModel):
+    """A named volume or host folder mounted into a sandbox container (besides the workspace)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    """Volume name (``kind="volume"``, created when missing) or absolute host path (``bind``)."""
+    target: str
+    """Absolute path inside the container."""
+    kind: Literal["volume", "bind"] = "volume"
+    read_only: bool = False
+
+
 class SessionSpec(BaseModel):
     """How to create a session. The workdir must already be validated against allowed roots."""
 
     model_config = ConfigDict(frozen=True)
 
     workdir: Path
-    network: bool = False
+    network: NetworkMode | None = None
+    """``none``, ``allowlist`` or ``open``; ``None``: the ``network`` setting. ``True`` and
+    ``False`` are read as ``open`` and ``none``."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts an ``allowlist`` session may reach on top of the ``allow_hosts`` setting (for
+    example :func:`terminus_mcp.sandbox.egress.registry_hosts` for a setup step)."""
+    persistent: bool = False
+    """Keep the container after this process ends, until the session's idle TTL, so a later
+    process can take it over by its id (named sessions)."""
     read_only_workspace: bool = False
     image: str | None = None
     """Image override; ``None`` uses the configured sandbox image."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Extra labels for the container (the owner labels are always set)."""
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Extra container environment, on top of the fixed non-interactive one. It is part of the
+    container's configuration (``docker inspect`` shows it; ``docker commit`` keeps it)."""
+    shell_environment: dict[str, SecretStr] = Field(default_factory=dict)
+    """Variables given to the session's command shell only: never written into the container's
+    configuration, so neither ``docker inspect`` nor a committed image holds them."""
+    volumes: tuple[VolumeMount, ...] = ()
+    """Further mounts (package caches, a CA bundle)."""
+    user_dirs: tuple[str, ...] = ()
+    """Absolute folders created, owned by the sandbox user, before the container starts (a named
+    volume mounted at one of them is made writable for that user too)."""
+
+    @field_validator("network", mode="before")
+    @classmethod
+    def _network_mode(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return "open" if value else "none"
+        return value
 
 
 class SessionInfo(BaseModel):
@@ -91,10 +132,11 @@ class SessionInfo(BaseModel):
     id: str
     container_id: str
     workdir: Path
-    network: bool
+    network: NetworkMode
     created_at: float
     last_used_at: float
     commands_run: int
+    persistent: bool = False
 
 
 @runtime_checkable
