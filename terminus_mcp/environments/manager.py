@@ -77,7 +77,7 @@ class PreparedEnvironment(BaseModel):
     volumes: tuple[VolumeMount, ...] = ()
     user_dirs: tuple[str, ...] = ()
 
-    def session_spec(self, workdir: Path, *, network: bool) -> SessionSpec:
+    def session_spec(self, workdir: Path, *, network: NetworkMode | None) -> SessionSpec:
         """The sandbox spec of a task in this environment."""
         return SessionSpec(
             workdir=workdir,
