@@ -85,6 +85,7 @@ if ! .venv/bin/terminus-mcp sandbox build "${build_flags[@]}" >&2; then
 fi
 # --- 4. Podman (the conformance suite runs on Docker and on Podman) --------------------------
 image=terminus-mcp-sandbox:latest
+images=("$image" terminus-mcp-proxy:latest)  # the sandbox, and the egress proxy of allowlist sandboxes
 podman_answers() {
   .venv/bin/python -c 'import docker, sys; docker.DockerClient(base_url=sys.argv[1]).ping()' \
     "$1" >/dev/null 2>&1
@@ -98,14 +99,16 @@ if [[ $(id -u) == 0 ]]; then
       || { apt-get update -qq >&2; apt-get -o DPkg::Lock::Timeout=600 install -y -qq podman >/dev/null; } \
       || die "Podman did not install (apt-get install podman)"
   fi
-  # Podman keeps its own image store: copy Docker's image (the image ID stays the same) when
-  # Podman lacks it or holds an older build.
-  want=$(docker image inspect -f '{{.Id}}' "$image")
-  have=$(podman image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
-  if [[ "sha256:${have#sha256:}" != "$want" ]]; then
-    log "copying the sandbox image into Podman's store (docker save | podman load, a few minutes)"
-    docker save "$image" | podman load -q >/dev/null || die "podman load of $image failed"
-  fi
+  # Podman keeps its own image store: copy Docker's images (the image ID stays the same) when
+  # Podman lacks one or holds an older build.
+  for name in "${images[@]}"; do
+    want=$(docker image inspect -f '{{.Id}}' "$name") || die "Docker has no image $name"
+    have=$(podman image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)
+    if [[ "sha256:${have#sha256:}" != "$want" ]]; then
+      log "copying $name into Podman's store (docker save | podman load, a few minutes)"
+      docker save "$name" | podman load -q >/dev/null || die "podman load of $name failed"
+    fi
+  done
   if ! podman_answers "$podman_sock"; then
     # crun refuses hosts with hybrid cgroups (v1, plus controllers in the v2 hierarchy); runc,
     # installed with Docker, runs there. The probe sets its limits so that only that shows.
@@ -121,6 +124,6 @@ if [[ $(id -u) == 0 ]]; then
   fi
 else
   podman_sock=${TERMINUS_PODMAN_HOST:-unix://${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/podman/podman.sock}
-  podman_answers "$podman_sock" || die "Podman's service does not answer at $podman_sock; install Podman (with uidmap and slirp4netns, and subuid/subgid ranges for your user), run \`systemctl --user enable --now podman.socket\`, then \`docker save $image | podman load\` (see docs/engines.md)"
+  podman_answers "$podman_sock" || die "Podman's service does not answer at $podman_sock; install Podman (with uidmap and slirp4netns, and subuid/subgid ranges for your user), run \`systemctl --user enable --now podman.socket\`, then \`docker save ${images[*]} | podman load\` (see docs/concepts/engines.md)"
 fi
 log "ready"

@@ -253,3 +253,7 @@ class Sandboxes(Protocol):
         """Close a session and remove everything it had (container, processes). Unknown ids
         are ignored; engine failures are logged, not raised; safe under cancellation."""
         ...
+
+    def sessions(self) -> list[SessionInfo]:
+        """The live sessions (closed and expired ones are not listed)."""
+        ...

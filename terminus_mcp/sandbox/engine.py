@@ -116,13 +116,35 @@ def engine_info(client: docker.DockerClient, runtime: str | None) -> EngineInfo:
         "podman" in str(c.get("Name", "")).lower() for c in version.get("Components") or []
     )
     security = [str(option) for option in info.get("SecurityOptions") or []]
+    rootless = any("name=rootless" in option for option in security)
+    if podman:
+        rootless = _podman_rootless(client, str(version.get("Version", "4.0.0")))
     return EngineInfo(
         name="podman" if podman else "docker",
         version=str(version.get("Version", "?")),
         runtime=runtime or str(info.get("DefaultRuntime") or "runc"),
-        rootless=any("name=rootless" in option for option in security),
+        rootless=rootless,
         capabilities=CONTAINER_CAPABILITIES,
     )
+
+
+def _podman_rootless(client: docker.DockerClient, podman_version: str) -> bool:
+    """Whether a Podman service runs rootless. Its Docker-compatible ``/info`` does not say
+    (Docker's lists ``name=rootless``); Podman's own ``/libpod/info`` does.
+
+    Raises:
+        DockerUnavailable: the service stopped answering.
+    """
+    try:
+        url = f"{client.api.base_url}/v{podman_version}/libpod/info"
+        response = client.api.get(url, timeout=30)
+        response.raise_for_status()
+        details: dict[str, Any] = response.json()
+    except ENGINE_ERRORS as exc:
+        raise DockerUnavailable(
+            "the Podman service stopped answering", why=str(exc), fix=PODMAN_START_FIX
+        ) from exc
+    return bool(details.get("host", {}).get("security", {}).get("rootless"))
 
 
 def docker_client(settings: Settings) -> docker.DockerClient:

@@ -43,7 +43,7 @@ async def test_the_command_output_reaches_the_model_and_the_answer_comes_back(
     backend = ScriptedBackend([ScriptedBackend.call("pytest -q"), ANSWER])
     result = await run_loop("run the tests", session=session, backend=backend, config=LoopConfig())
     assert result.status is TaskStatus.COMPLETED
-    assert result.answer == ANSWER
+    assert result.answer.startswith(ANSWER)  # grounding may add facts from the output after it
     assert [(c.command, c.exit_code) for c in result.commands] == [("pytest -q", 1)]
     (observation,) = tool_messages(backend)
     assert observation.content.startswith("Exit code: 1")

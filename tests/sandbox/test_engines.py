@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import sandbox_settings
+from conftest import make_workspace, sandbox_settings
 
 from terminus_mcp.doctor import refusal_fix
 from terminus_mcp.errors import DockerUnavailable
@@ -73,6 +73,7 @@ def test_doctor_on_podman_names_engine_runtime_and_mode(workspace_root: Path) ->
         capture_output=True,
         text=True,
         env=env,
+        cwd=make_workspace(workspace_root, "doctor-podman"),  # doctor checks this folder too
         timeout=120,
         check=False,
     )

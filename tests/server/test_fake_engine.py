@@ -78,11 +78,14 @@ async def test_a_task_returns_the_answer_and_the_raw_log(
     outcome = result.structured_content
     assert outcome is not None
     assert outcome["status"] == "completed"
-    assert [(c["command"], c["exit_code"]) for c in outcome["commands"]] == [("pytest -q", 1)]
+    # Direct mode may probe the workspace first (a script the fake refuses with exit 2).
+    last = outcome["commands"][-1]
+    assert (last["command"], last["exit_code"]) == ("pytest -q", 1)
     assert "test_divide" in outcome["answer"]
     log = text_of(await call(client, "read_task_log", task_id=outcome["task_id"]))
     assert "ZeroDivisionError: division by zero" in log
-    assert [s.history for s in sandboxes.created] == [["pytest -q"]]
+    (session,) = sandboxes.created
+    assert session.history[-1] == "pytest -q"
 
 
 async def test_session_state_persists_across_calls_and_close_ends_it(
