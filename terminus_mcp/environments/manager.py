@@ -356,7 +356,7 @@ class EnvironmentManager:
         """What a task's sandbox gets: the image, the caches its tools read, the CA bundle."""
         environment: dict[str, str] = {} if key else dict(spec.env)
         if key and spec.setup:
-            environment[SETUP_ENV] = "; ".join(step.command for step in spec.setup)
+            environment[SETUP_ENV] = "; ".join(step.label or step.command for step in spec.setup)
         volumes: list[VolumeMount] = []
         user_dirs: list[str] = []
         if self.settings.ca_bundle is not None and self.settings.ca_bundle.is_file():

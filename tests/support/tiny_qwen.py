@@ -276,7 +276,12 @@ def build_tiny_qwen(
 def loop_tiny_qwen(cache_root: Path) -> Path:
     """The tiny checkpoint taught the real loop's opening (its system prompt, task message and
     tool), built once under ``cache_root`` and reused (pass pytest's session base temp)."""
-    from terminus_mcp.agent.contract import RUN_IN_TERMINAL, SYSTEM_PROMPT, task_message
+    from terminus_mcp.agent.contract import (
+        ANSWER_HINT,
+        RUN_IN_TERMINAL,
+        SYSTEM_PROMPT,
+        task_message,
+    )
 
     directory = cache_root / "tiny-qwen"
     if (directory / "config.json").is_file():
@@ -285,9 +290,10 @@ def loop_tiny_qwen(cache_root: Path) -> Path:
     build_tiny_qwen(
         building,
         conversations=[(SYSTEM_PROMPT, task_message(QUERY).content)],
-        # The loop's observation format (terminus_mcp.agent.observation), durations varied.
+        # The loop's observation format (terminus_mcp.agent.observation, then the answer hint
+        # the loop adds for a model), durations varied.
         observations=[
-            f"Exit code: 0\nDuration: {seconds:.1f} s\nOutput:\nhello-from-vllm"
+            f"Exit code: 0\nDuration: {seconds:.1f} s\nOutput:\nhello-from-vllm\n\n{ANSWER_HINT}"
             for seconds in (0.0, 0.1, 0.2)
         ],
         tools=[RUN_IN_TERMINAL.openai_schema()],

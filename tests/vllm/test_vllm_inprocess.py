@@ -17,7 +17,12 @@ import pytest
 from conftest import sandbox_settings
 from support.tiny_qwen import COMMAND, FINAL_ANSWER, QUERY, TIMEOUT_MS, TOOL_NAME, loop_tiny_qwen
 
-from terminus_mcp.agent.contract import RUN_IN_TERMINAL, system_message, task_message
+from terminus_mcp.agent.contract import (
+    ANSWER_HINT,
+    RUN_IN_TERMINAL,
+    system_message,
+    task_message,
+)
 from terminus_mcp.agent.result import TaskStatus
 from terminus_mcp.models.base import ChatMessage, ModelBackend
 from terminus_mcp.models.chat_template import parse_reply
@@ -28,8 +33,9 @@ from terminus_mcp.settings import Settings
 
 pytestmark = [pytest.mark.anyio, pytest.mark.vllm]
 
-# What the loop shows the model after the command (terminus_mcp.agent.observation).
-OBSERVATION = "Exit code: 0\nDuration: 0.1 s\nOutput:\nhello-from-vllm"
+# What the loop shows the model after the command (terminus_mcp.agent.observation and the
+# answer hint the loop adds for a model).
+OBSERVATION = f"Exit code: 0\nDuration: 0.1 s\nOutput:\nhello-from-vllm\n\n{ANSWER_HINT}"
 
 try:
     import vllm  # noqa: F401  (a missing CPU build must fail these tests, never skip them)
