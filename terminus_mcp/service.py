@@ -47,6 +47,7 @@ from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.errors import TaskNotFound
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
+from terminus_mcp.models.session_key import model_session
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
 from terminus_mcp.sandbox.api import Session, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
@@ -240,14 +241,15 @@ class TerminusService:
                     session = await self._open(sandboxes, spec, request.session_id)
                     recorder.session_id = session.id
                     try:
-                        result = await run_loop(
-                            request.query,
-                            session=session,
-                            backend=backend,
-                            config=self._config,
-                            on_event=on_event,
-                            recorder=recorder,
-                        )
+                        with model_session(transcript_id):
+                            result = await run_loop(
+                                request.query,
+                                session=session,
+                                backend=backend,
+                                config=self._config,
+                                on_event=on_event,
+                                recorder=recorder,
+                            )
                     finally:
                         if request.session_id is None:
                             with anyio.CancelScope(shield=True):

@@ -3,6 +3,8 @@
 Native tool calls are asked for with parallel calls off; servers that reject the
 ``parallel_tool_calls`` parameter are asked again without it (and not asked again). When the
 server returns no native call, Hermes ``<tool_call>`` markup in the text is parsed instead.
+Each request of a task carries the task's session key in the ``session_header`` header (see
+:mod:`terminus_mcp.models.session_key`), for routers that keep a session on one replica.
 Transient failures (connection errors, timeouts, 429, 5xx) are retried with exponential backoff;
 then the endpoint counts as unavailable. A model name the server does not serve is reported
 with the names it does serve.
@@ -22,6 +24,7 @@ from openai import AsyncOpenAI
 from terminus_mcp.agent.replies import normalize_reply, parse_arguments
 from terminus_mcp.errors import EndpointUnavailable, ModelError, ModelNotFound
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
+from terminus_mcp.models.session_key import current_session_key
 from terminus_mcp.models.tokens import subagent_counter
 from terminus_mcp.settings import Settings
 
@@ -82,6 +85,7 @@ class OpenAIBackend:
         self._model = settings.model
         self._context_window = settings.context_window
         self._retries = settings.request_retries
+        self._session_header = settings.session_header
         self._retry_base_delay_s = retry_base_delay_s
         api_key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self._client = AsyncOpenAI(
@@ -125,6 +129,9 @@ class OpenAIBackend:
         }
         if tools:
             request["tools"] = [tool.openai_schema() for tool in tools]
+        session = current_session_key()
+        if session is not None and self._session_header:
+            request["extra_headers"] = {self._session_header: session}
         response = await self._with_retries(request, bool(tools))
         return self._reply(response)
 
