@@ -56,6 +56,12 @@ class TaskRow(BaseModel):
     """Seconds the delegated task took, end to end (the baseline run not included)."""
     subagent_tokens: int = 0
     """Prompt plus completion tokens the subagent model used (0 without a model)."""
+    prompt_tokens: int = 0
+    """The subagent's prompt tokens, summed over its turns."""
+    completion_tokens: int = 0
+    """The subagent's generated tokens, summed over its turns."""
+    model_s: float = 0.0
+    """Seconds spent waiting for the model."""
     answer: str = ""
     judge: JudgeScores | None = None
     judge_error: str | None = None

@@ -180,6 +180,9 @@ def score(task: TaskSpec, result: TaskResult, baseline: Baseline, wall_s: float)
         commands=len(result.commands),
         wall_s=result.timings.total_s if result.timings is not None else wall_s,
         subagent_tokens=usage.subagent_prompt_tokens + usage.subagent_completion_tokens,
+        prompt_tokens=usage.subagent_prompt_tokens,
+        completion_tokens=usage.subagent_completion_tokens,
+        model_s=result.timings.model_s if result.timings is not None else 0.0,
         answer=answer,
         error=result.error,
     )

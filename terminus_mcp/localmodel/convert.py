@@ -103,13 +103,19 @@ def _convert(gguf: Path, out: Path) -> None:
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     model.config.torch_dtype = "bfloat16"
     model.config.save_pretrained(str(out))
-    # The weights are dense now: a GGUF quantization entry would send vLLM looking for blocks.
-    config_path = out / "config.json"
-    config = json.loads(config_path.read_text())
-    config.pop("quantization_config", None)
-    config_path.write_text(json.dumps(config, indent=2) + "\n")
+    finish_config(out / "config.json", type(model).__name__)
     generation: Any = getattr(model, "generation_config", None)
     if generation is not None:
         generation.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     del model, state
+
+
+def finish_config(path: Path, architecture: str) -> None:
+    """Make a GGUF-derived ``config.json`` loadable as a dense checkpoint: name the architecture
+    (vLLM picks its model class by it; a GGUF-loaded config has none) and drop the GGUF
+    quantization entry (the weights are dense now)."""
+    config = json.loads(path.read_text())
+    config.pop("quantization_config", None)
+    config.setdefault("architectures", [architecture])
+    path.write_text(json.dumps(config, indent=2) + "\n")

@@ -92,6 +92,8 @@ def serve_forever(options: ServerOptions, *, stop_on_stdin_eof: bool = True) -> 
     params.port = options.port
     params.n_ctx = options.context
     params.n_parallel = options.parallel
+    # Without a unified KV cache, llama.cpp silently turns one slot into four.
+    params.kv_unified = True
     params.use_jinja = True
     params.offline = True
     params.webui = False

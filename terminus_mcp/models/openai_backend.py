@@ -224,6 +224,7 @@ class OpenAIBackend:
             tool_calls=calls,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+            cached_prompt_tokens=_cached_tokens(response),
             finish_reason=choice.finish_reason,
         )
         return normalize_reply(reply)
@@ -232,6 +233,19 @@ class OpenAIBackend:
         if not self._closed:
             self._closed = True
             await self._client.close()
+
+
+def _cached_tokens(response: Any) -> int | None:
+    """Prompt tokens served from the engine's prefix cache: the OpenAI field
+    (``usage.prompt_tokens_details.cached_tokens``, vLLM), else llama.cpp's ``timings.cache_n``."""
+    details = getattr(response.usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None)
+    if isinstance(cached, int):
+        return cached
+    timings = (getattr(response, "model_extra", None) or {}).get("timings")
+    if isinstance(timings, dict) and isinstance(timings.get("cache_n"), int):
+        return int(timings["cache_n"])
+    return None
 
 
 def _describe(error: Exception | None) -> str:
