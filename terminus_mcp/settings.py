@@ -162,6 +162,11 @@ class Settings(BaseSettings):
     observation_chars: int = Field(60000, ge=1000)
     """Characters of a command's output the model sees (the last ones are kept)."""
 
+    observation_mode: Literal["raw", "hybrid"] = "raw"
+    """What the model sees of a command's output: ``raw`` (the last ``observation_chars``
+    characters) or ``hybrid`` (a digest of the whole output first: counts, failing tests,
+    errors with locations; then the last 4,000 characters)."""
+
     request_timeout_s: float = Field(300.0, gt=0)
     """Timeout of one model request, in seconds."""
 

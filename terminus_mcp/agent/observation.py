@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
+from terminus_mcp.agent.summaries import digest
 from terminus_mcp.sandbox.api import ExecResult, SessionEvent
 
 _CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -81,8 +83,22 @@ class Observation:
     """Characters of the cleaned output before truncation."""
 
 
-def observe(result: ExecResult, *, timeout_ms: int, limit: int) -> Observation:
-    """Format one command's result for the model."""
+ObservationMode = Literal["raw", "hybrid"]
+HYBRID_TAIL_CHARS = 4000
+"""Characters of raw output after the digest in ``hybrid`` mode (at most the ``limit``)."""
+DIGEST_HEADER = "Digest:"
+
+
+def observe(
+    result: ExecResult, *, timeout_ms: int, limit: int, mode: ObservationMode = "raw"
+) -> Observation:
+    """Format one command's result for the model.
+
+    ``raw``: the cleaned output's last ``limit`` characters. ``hybrid``: first a digest of the
+    whole output (counts, failing tests with their errors, compiler errors; the direct mode's
+    digesters), then only the last :data:`HYBRID_TAIL_CHARS` characters of raw output: a small
+    model reads the facts first and far fewer tokens.
+    """
     output = clean_output(result.output).rstrip()
     if result.timed_out:
         status = f"none (timed out after {timeout_ms} ms; the command was killed)"
@@ -95,6 +111,11 @@ def observe(result: ExecResult, *, timeout_ms: int, limit: int) -> Observation:
         lines.append("Session event: " + _EVENT_TEXT.get(result.event, result.event.value))
     if result.waiting_for_input:
         lines.append("Note: the command seemed to wait for input; stdin is closed, so it got EOF.")
+    if mode == "hybrid" and output:
+        found = digest(output)
+        lines.append(DIGEST_HEADER)
+        lines += [line for line in [found.headline, *found.details] if line]
+        limit = min(limit, HYBRID_TAIL_CHARS)
     body = keep_tail(output, limit) if output else NO_OUTPUT
     lines.append(OUTPUT_HEADER)
     lines.append(body)
