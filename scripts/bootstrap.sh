@@ -49,8 +49,8 @@ if ! docker_ok; then
     [[ $(id -u) == 0 ]] || die "no Docker engine answers and dockerd is not installed; install Docker (https://docs.docker.com/engine/install/) and start it"
     log "installing the Docker engine from Debian (docker.io)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq docker.io >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker.io >/dev/null
   fi
   if ! docker_ok; then
     [[ $(id -u) == 0 ]] || die "no Docker engine answers; start it (sudo systemctl start docker) or add yourself to the docker group"
@@ -66,14 +66,14 @@ command -v docker >/dev/null || die "the docker client is missing"
 if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
   [[ $(id -u) == 0 ]] || die "neither docker-compose nor 'docker compose' is installed; install one of them"
   log "installing docker-compose from Debian"
-  apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq docker-compose >/dev/null; }
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker-compose >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2; apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker-compose >/dev/null; }
 fi
 
 # --- 3. Sandbox image --------------------------------------------------------------------
 # With no image registry, `sandbox build` bootstraps the Debian base with debootstrap.
 if [[ $(id -u) == 0 ]] && ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap (for building the sandbox base without a registry)"
-  apt-get install -y -qq debootstrap >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq debootstrap >/dev/null; }
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2; apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/dev/null; }
 fi
 # As root, build the base from Debian packages rather than asking an image registry: it works
 # on machines with no registry access and sends no traffic beyond the Debian mirror.

@@ -163,9 +163,22 @@ class Settings(BaseSettings):
     """Characters of a command's output the model sees (the last ones are kept)."""
 
     observation_mode: Literal["raw", "hybrid"] = "raw"
-    """What the model sees of a command's output: ``raw`` (the last ``observation_chars``
-    characters) or ``hybrid`` (a digest of the whole output first: counts, failing tests,
-    errors with locations; then the last 4,000 characters)."""
+    """What the model sees of a command: ``raw`` is the cleaned output's tail (the contract the
+    model was trained on); ``hybrid`` puts the rule-based digest (counts, failing tests, errors)
+    before that tail."""
+
+    answer_hint: bool = True
+    """After each command's output, tell the model it may give its final answer now if the
+    output answers the task (small models otherwise tend to repeat the call)."""
+
+    require_first_call: bool = True
+    """Ask the endpoint for a tool call on the first turn (``tool_choice="required"``, or a
+    constrained call with in-process vLLM). Turn off for a server that misbehaves with it; a
+    final answer given before any command ran is refused either way."""
+
+    grounding: bool = True
+    """Check the model's final answer against the commands' output: append failing tests,
+    errors and locations it left out, and flag names, counts and locations no output contains."""
 
     request_timeout_s: float = Field(300.0, gt=0)
     """Timeout of one model request, in seconds."""

@@ -13,8 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from terminus_mcp.agent.contract import ANSWER_HINT
 from terminus_mcp.agent.summaries import digest
 from terminus_mcp.sandbox.api import ExecResult, SessionEvent
+
+ObservationMode = Literal["raw", "hybrid"]
+"""``raw``: the output's tail; ``hybrid``: the output's digest first, then its tail."""
 
 _CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
@@ -26,6 +30,7 @@ stray ESC left by a truncated or malformed sequence goes too."""
 
 EXIT_PREFIX = "Exit code: "
 OUTPUT_HEADER = "Output:"
+DIGEST_HEADER = "Digest:"
 NO_OUTPUT = "(no output)"
 
 _EVENT_TEXT = {
@@ -83,22 +88,11 @@ class Observation:
     """Characters of the cleaned output before truncation."""
 
 
-ObservationMode = Literal["raw", "hybrid"]
-HYBRID_TAIL_CHARS = 4000
-"""Characters of raw output after the digest in ``hybrid`` mode (at most the ``limit``)."""
-DIGEST_HEADER = "Digest:"
-
-
 def observe(
     result: ExecResult, *, timeout_ms: int, limit: int, mode: ObservationMode = "raw"
 ) -> Observation:
-    """Format one command's result for the model.
-
-    ``raw``: the cleaned output's last ``limit`` characters. ``hybrid``: first a digest of the
-    whole output (counts, failing tests with their errors, compiler errors; the direct mode's
-    digesters), then only the last :data:`HYBRID_TAIL_CHARS` characters of raw output: a small
-    model reads the facts first and far fewer tokens.
-    """
+    """Format one command's result for the model; ``hybrid`` adds the output's digest (counts,
+    failing tests, errors) above the output, so a small model finds them in long logs."""
     output = clean_output(result.output).rstrip()
     if result.timed_out:
         status = f"none (timed out after {timeout_ms} ms; the command was killed)"
@@ -111,12 +105,10 @@ def observe(
         lines.append("Session event: " + _EVENT_TEXT.get(result.event, result.event.value))
     if result.waiting_for_input:
         lines.append("Note: the command seemed to wait for input; stdin is closed, so it got EOF.")
+    body = keep_tail(output, limit) if output else NO_OUTPUT
     if mode == "hybrid" and output:
         found = digest(output)
-        lines.append(DIGEST_HEADER)
-        lines += [line for line in [found.headline, *found.details] if line]
-        limit = min(limit, HYBRID_TAIL_CHARS)
-    body = keep_tail(output, limit) if output else NO_OUTPUT
+        lines += [DIGEST_HEADER, *filter(None, [found.headline, *found.details])]
     lines.append(OUTPUT_HEADER)
     lines.append(body)
     return Observation(text="\n".join(lines), output_chars=len(output))
@@ -148,6 +140,7 @@ def read_observation(text: str) -> ObservedResult | None:
     code = int(code_text) if code_text.lstrip("-").isdigit() else None
     timeout = _TIMEOUT.search(status)
     _, header, output = text.partition("\n" + OUTPUT_HEADER + "\n")
+    output = output.removesuffix("\n\n" + ANSWER_HINT)
     if not header or output == NO_OUTPUT:
         output = ""
     return ObservedResult(

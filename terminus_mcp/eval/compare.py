@@ -68,6 +68,11 @@ RUN_COLUMNS = (
     "commands",
     "prompt tok",
     "completion tok",
+    "bad replies",
+    "loops",
+    "refused",
+    "grounding added",
+    "grounding flagged",
     "wall s",
 )
 
@@ -86,6 +91,11 @@ def run_cells(run: LabelledRun) -> list[str]:
         str(sum(r.commands for r in rows)),
         str(sum(r.prompt_tokens for r in rows)),
         str(sum(r.completion_tokens for r in rows)),
+        str(sum(r.malformed_replies for r in rows)),
+        str(sum(r.loop_stopped for r in rows)),
+        str(sum(r.refused_answers for r in rows)),
+        str(sum(r.grounding_added for r in rows)),
+        str(sum(r.grounding_flagged for r in rows)),
         f"{sum(r.wall_s for r in rows):.0f}",
     ]
 

@@ -36,6 +36,9 @@ COLUMNS = (
     ("cmds", ">"),
     ("wall s", ">"),
     ("subagent tok", ">"),
+    ("bad replies", ">"),
+    ("refused", ">"),
+    ("grounding +/!", ">"),
 )
 
 
@@ -105,6 +108,9 @@ def table_rows(report: EvalReport) -> list[list[str]]:
                 str(row.commands),
                 f"{row.wall_s:.1f}",
                 str(row.subagent_tokens),
+                str(row.malformed_replies) + (" loop" if row.loop_stopped else ""),
+                str(row.refused_answers),
+                f"{row.grounding_added}/{row.grounding_flagged}",
             ]
         )
     return rows

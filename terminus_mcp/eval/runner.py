@@ -183,6 +183,11 @@ def score(task: TaskSpec, result: TaskResult, baseline: Baseline, wall_s: float)
         prompt_tokens=usage.subagent_prompt_tokens,
         completion_tokens=usage.subagent_completion_tokens,
         model_s=result.timings.model_s if result.timings is not None else 0.0,
+        malformed_replies=result.stats.malformed_replies,
+        refused_answers=result.stats.refused_answers,
+        loop_stopped=result.stats.loop_stopped,
+        grounding_added=len(result.grounding.added) if result.grounding else 0,
+        grounding_flagged=len(result.grounding.flagged) if result.grounding else 0,
         answer=answer,
         error=result.error,
     )

@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint (vLLM, SGLang, Ollama, llama.cpp's server, hosted APIs).
 
-Native tool calls are asked for with parallel calls off; servers that reject the
-``parallel_tool_calls`` parameter are asked again without it (and not asked again). When the
+Native tool calls are asked for with parallel calls off, and required (``tool_choice``) on the
+turns where the loop needs a command first; servers that reject either parameter are asked
+again without it (and not asked again). When the
 server returns no native call, Hermes ``<tool_call>`` markup in the text is parsed instead.
 Each request of a task carries the task's session key in the ``session_header`` header (see
 :mod:`terminus_mcp.models.session_key`), for routers that keep a session on one replica.
@@ -95,6 +96,7 @@ class OpenAIBackend:
             max_retries=0,  # retried here, with our own error messages
         )
         self._parallel_param = True
+        self._tool_choice_param = settings.require_first_call
         self._counter = subagent_counter(settings.model)
         self._closed = False
 
@@ -120,6 +122,7 @@ class OpenAIBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         request: dict[str, Any] = {
             "model": self._model,
@@ -129,6 +132,8 @@ class OpenAIBackend:
         }
         if tools:
             request["tools"] = [tool.openai_schema() for tool in tools]
+            if require_call and self._tool_choice_param:
+                request["tool_choice"] = "required"
         session = current_session_key()
         if session is not None and self._session_header:
             request["extra_headers"] = {self._session_header: session}
@@ -166,6 +171,18 @@ class OpenAIBackend:
         )
 
     async def _create(self, request: dict[str, Any], has_tools: bool) -> Any:
+        if "tool_choice" in request:
+            try:
+                return await self._create_plain(request, has_tools)
+            except openai.BadRequestError as exc:
+                if "tool_choice" not in str(exc):
+                    raise
+                logger.info("%s rejects tool_choice=required; sending without it", self._base_url)
+                self._tool_choice_param = False
+                request = {k: v for k, v in request.items() if k != "tool_choice"}
+        return await self._create_plain(request, has_tools)
+
+    async def _create_plain(self, request: dict[str, Any], has_tools: bool) -> Any:
         if has_tools and self._parallel_param:
             try:
                 return await self._client.chat.completions.create(

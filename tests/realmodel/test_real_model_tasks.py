@@ -5,8 +5,9 @@ loop, real Docker sandboxes and the ``openai`` backend, on held-out projects
 Asserted, per task and over all of them:
 
 - every task ran at least one command (no answer without evidence);
-- nothing in an answer is fabricated: every test name, location, count and command it states
-  appears in what actually ran (:mod:`support.evidence`, an independent check);
+- nothing in an answer is fabricated: the product's grounding flags no claim, and every test
+  name, location, count and command the answer states appears in what actually ran
+  (:mod:`support.evidence`, an independent check written for these tests);
 - key-fact recall over all tasks, with grounding, is at least 95%.
 
 The tasks run once per module, one after another, and their numbers are printed (``-s``).
@@ -99,8 +100,10 @@ def _report(run: Run) -> None:
         f"{len(result.commands)} commands {[c.command for c in result.commands]}, "
         f"recall {len(run.task.key_facts) - len(run.missed)}/{len(run.task.key_facts)}, "
         f"{timings:.0f} s, tokens {result.usage.subagent_prompt_tokens} prompt + "
-        f"{result.usage.subagent_completion_tokens} completion\n"
-        f"unsupported: {run.evidence.unsupported}\nanswer:\n{result.answer}"
+        f"{result.usage.subagent_completion_tokens} completion, stats {result.stats}\n"
+        f"grounding: {result.grounding}\n"
+        f"unsupported (independent check): {run.evidence.unsupported}\n"
+        f"answer:\n{result.answer}"
     )
 
 
@@ -112,8 +115,16 @@ async def test_every_task_runs_a_command(runs: list[Run]) -> None:
 
 @pytest.mark.timeout(1800)
 async def test_nothing_in_an_answer_is_fabricated(runs: list[Run]) -> None:
+    flagged = {
+        r.task.name: r.result.grounding.flagged
+        for r in runs
+        if r.result.grounding is not None and r.result.grounding.flagged
+    }
+    assert not flagged, f"grounding flagged claims absent from the outputs: {flagged}"
     fabricated = {r.task.name: r.evidence.unsupported for r in runs if not r.evidence.grounded}
     assert not fabricated, f"claims absent from the outputs: {fabricated}"
+    completed = [r for r in runs if r.result.status.value == "completed"]
+    assert all(r.result.grounding is not None for r in completed), "grounding did not run"
 
 
 @pytest.mark.timeout(1800)

@@ -99,6 +99,7 @@ class DirectBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         query = query_of(messages) or ""
         runs = _runs(messages)
