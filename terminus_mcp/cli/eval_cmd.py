@@ -64,6 +64,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write report.md, chart.png and report.json into DIR",
     )
     parser.add_argument(
+        "--deadline-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiply every task's deadline (timeout_s) by X, for slow models (default: 1)",
+    )
+    parser.add_argument(
         "--compare",
         nargs="+",
         metavar="LABEL=PATH",
@@ -89,6 +96,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from terminus_mcp.errors import ConfigError
+
     if args.compare:
         return _compare(args)
     from terminus_mcp.eval.judge import Judge
@@ -101,6 +110,13 @@ def _eval(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     if args.task:
         suite = suite.select(args.task)
+    if args.deadline_scale <= 0:
+        raise ConfigError(
+            f"--deadline-scale must be positive, not {args.deadline_scale:g}",
+            fix="pass a factor such as 5 for a model on a CPU",
+        )
+    if args.deadline_scale != 1.0:
+        suite = suite.with_deadlines_scaled(args.deadline_scale)
 
     progress = ProgressBar(sys.stderr)
 
