@@ -58,6 +58,7 @@ class Turn:
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]]
     max_tokens: int
+    require_call: bool
     seconds: float
     completion_tokens: int
     prompt_tokens: int
@@ -93,16 +94,22 @@ class RecordingBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         started = time.perf_counter()
         reply = await self.inner.complete(
-            messages, tools, temperature=temperature, max_tokens=max_tokens
+            messages,
+            tools,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            require_call=require_call,
         )
         self.turns.append(
             Turn(
                 messages=[_wire_message(m) for m in messages],
                 tools=[t.openai_schema() for t in tools],
                 max_tokens=max_tokens,
+                require_call=require_call,
                 seconds=time.perf_counter() - started,
                 completion_tokens=reply.completion_tokens,
                 prompt_tokens=reply.prompt_tokens,
@@ -147,6 +154,8 @@ def replay(base_url: str, model: str, turns: Sequence[Turn]) -> list[Turn]:
             "max_tokens": turn.max_tokens,
             "parallel_tool_calls": False,
         }
+        if turn.require_call:
+            body["tool_choice"] = "required"
         request = urllib.request.Request(
             base_url + "/chat/completions",
             data=json.dumps(body).encode(),
@@ -162,6 +171,7 @@ def replay(base_url: str, model: str, turns: Sequence[Turn]) -> list[Turn]:
                 messages=turn.messages,
                 tools=turn.tools,
                 max_tokens=turn.max_tokens,
+                require_call=turn.require_call,
                 seconds=seconds,
                 completion_tokens=int(usage.get("completion_tokens", 0)),
                 prompt_tokens=int(usage.get("prompt_tokens", 0)),
