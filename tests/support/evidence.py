@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 _TEST_NAME = re.compile(r"\b(?:[\w./-]+::)?test_\w+")
 _LOCATION = re.compile(r"\b[\w./-]+\.(?:c|h|cc|cpp|py|js|mjs|ts|java):\d+")
 _COUNT = re.compile(
-    r"\b(\d+)\s+(?:\w+\s+)?(passed|pass|failed|fail|failures?|errors?|warnings?|checks?|tests?)\b",
+    # On one line, a whole number (not the end of a decimal like "0.0") then the word.
+    r"(?<![\d.])(\d+)[ \t]+(?:\w+[ \t]+)?"
+    r"(passed|pass|failed|fail|failures?|errors?|warnings?|checks?|tests?)\b",
     re.IGNORECASE,
 )
 _COMMAND_LINE = re.compile(r"^\s*Command:\s*(.+?)\s*$", re.MULTILINE)
