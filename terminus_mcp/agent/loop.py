@@ -122,7 +122,7 @@ async def run_loop(
             final = extract_final_answer(reply.content)
             if final is not None and (last_turn or not reply.tool_calls):
                 record.add_message(ChatMessage(role="assistant", content=reply.content))
-                if not record.runs:
+                if not record.runs and backend.uses_model:
                     record.stats.refused_answers += 1
                     if last_turn or not unfounded.spend():
                         return _unfounded(record, on_event)
@@ -130,7 +130,8 @@ async def run_loop(
                     continue
                 if config.grounding and backend.uses_model:
                     final, record.grounding = ground(final, record.runs)
-                return _finished(record, TaskStatus.COMPLETED, final, on_event)
+                status = TaskStatus.COMPLETED if reply.complete else TaskStatus.INCOMPLETE
+                return _finished(record, status, final, on_event)
             if last_turn:
                 record.add_message(_assistant(reply, _readable(reply.tool_calls)))
                 reason = (

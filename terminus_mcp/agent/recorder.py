@@ -93,6 +93,7 @@ class TaskRecorder:
                 output_chars=len(run.result.output),
                 output_tokens=self._tokens_of_run(i),
                 event=run.result.event.value,
+                probe=run.is_probe,
             )
             for i, run in enumerate(self.runs)
         ]
@@ -104,7 +105,7 @@ class TaskRecorder:
             usage=Usage(
                 subagent_prompt_tokens=self.prompt_tokens,
                 subagent_completion_tokens=self.completion_tokens,
-                raw_output_tokens=sum(c.output_tokens for c in commands),
+                raw_output_tokens=sum(c.output_tokens for c in commands if not c.probe),
                 answer_tokens=self._count_proxy(answer),
             ),
             backend=self.backend,

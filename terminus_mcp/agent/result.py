@@ -35,6 +35,9 @@ class CommandRecord(BaseModel):
     output_tokens: int
     """Tokens of that output in the proxy tokenizer: what a main agent would have read."""
     event: str = "none"
+    probe: bool = False
+    """The direct mode's look at the workspace, not a step of the task: its output is not in
+    ``raw_output_tokens``."""
 
 
 class Usage(BaseModel):
@@ -43,7 +46,8 @@ class Usage(BaseModel):
     subagent_prompt_tokens: int = 0
     subagent_completion_tokens: int = 0
     raw_output_tokens: int = 0
-    """Proxy-tokenizer tokens of every command's output, after the 60,000-character truncation."""
+    """Proxy-tokenizer tokens of every command's output, after the 60,000-character truncation
+    (the direct mode's workspace probe excluded)."""
     answer_tokens: int = 0
     """Proxy-tokenizer tokens of the answer the main agent receives."""
 

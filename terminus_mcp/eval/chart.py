@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from terminus_mcp.errors import ConfigError
 from terminus_mcp.eval.results import EvalReport
@@ -31,14 +31,14 @@ TARGET_COLOR = "#cc0000"
 
 def _figure_class() -> type[Figure]:
     try:
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure as FigureClass
     except ImportError as exc:
         raise ConfigError(
             "drawing eval charts needs matplotlib, which is not installed",
             why=str(exc),
             fix="pip install 'terminus-mcp[eval]' (or pip install matplotlib)",
         ) from exc
-    return Figure
+    return cast("type[Figure]", FigureClass)
 
 
 def png(figure: Figure) -> bytes:

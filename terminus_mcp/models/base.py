@@ -69,6 +69,9 @@ class ModelReply(BaseModel):
     cached_prompt_tokens: int | None = None
     """Prompt tokens the engine took from its prefix cache; ``None`` when it does not say."""
     finish_reason: str | None = None
+    complete: bool = True
+    """False when a final answer covers only part of the task (the direct mode lists what it
+    could not do under "Not done:"): the task then ends ``incomplete``."""
 
 
 @runtime_checkable
