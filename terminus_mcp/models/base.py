@@ -66,6 +66,8 @@ class ModelReply(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_prompt_tokens: int | None = None
+    """Prompt tokens the engine took from its prefix cache; ``None`` when it does not say."""
     finish_reason: str | None = None
     complete: bool = True
     """False when a final answer covers only part of the task (the direct mode lists what it

@@ -4,6 +4,8 @@ Native tool calls are asked for with parallel calls off, and required (``tool_ch
 turns where the loop needs a command first; servers that reject either parameter are asked
 again without it (and not asked again). When the
 server returns no native call, Hermes ``<tool_call>`` markup in the text is parsed instead.
+Each request of a task carries the task's session key in the ``session_header`` header (see
+:mod:`terminus_mcp.models.session_key`), for routers that keep a session on one replica.
 Transient failures (connection errors, timeouts, 429, 5xx) are retried with exponential backoff;
 then the endpoint counts as unavailable. A model name the server does not serve is reported
 with the names it does serve.
@@ -23,6 +25,7 @@ from openai import AsyncOpenAI
 from terminus_mcp.agent.replies import normalize_reply, parse_arguments
 from terminus_mcp.errors import EndpointUnavailable, ModelError, ModelNotFound
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
+from terminus_mcp.models.session_key import current_session_key
 from terminus_mcp.models.tokens import subagent_counter
 from terminus_mcp.settings import Settings
 
@@ -83,6 +86,7 @@ class OpenAIBackend:
         self._model = settings.model
         self._context_window = settings.context_window
         self._retries = settings.request_retries
+        self._session_header = settings.session_header
         self._retry_base_delay_s = retry_base_delay_s
         api_key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self._client = AsyncOpenAI(
@@ -130,6 +134,9 @@ class OpenAIBackend:
             request["tools"] = [tool.openai_schema() for tool in tools]
             if require_call and self._tool_choice_param:
                 request["tool_choice"] = "required"
+        session = current_session_key()
+        if session is not None and self._session_header:
+            request["extra_headers"] = {self._session_header: session}
         response = await self._with_retries(request, bool(tools))
         return self._reply(response)
 
@@ -234,6 +241,7 @@ class OpenAIBackend:
             tool_calls=calls,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+            cached_prompt_tokens=_cached_tokens(response),
             finish_reason=choice.finish_reason,
         )
         return normalize_reply(reply)
@@ -242,6 +250,19 @@ class OpenAIBackend:
         if not self._closed:
             self._closed = True
             await self._client.close()
+
+
+def _cached_tokens(response: Any) -> int | None:
+    """Prompt tokens served from the engine's prefix cache: the OpenAI field
+    (``usage.prompt_tokens_details.cached_tokens``, vLLM), else llama.cpp's ``timings.cache_n``."""
+    details = getattr(response.usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None)
+    if isinstance(cached, int):
+        return cached
+    timings = (getattr(response, "model_extra", None) or {}).get("timings")
+    if isinstance(timings, dict) and isinstance(timings.get("cache_n"), int):
+        return int(timings["cache_n"])
+    return None
 
 
 def _describe(error: Exception | None) -> str:

@@ -264,6 +264,7 @@ class VllmBackend:
             tool_calls=calls,
             prompt_tokens=len(final.prompt_token_ids or prompt_ids),
             completion_tokens=len(choice.token_ids),
+            cached_prompt_tokens=getattr(final, "num_cached_tokens", None),
             finish_reason=choice.finish_reason,
         )
 

@@ -99,3 +99,10 @@ def test_builtin_suite_covers_the_required_kinds() -> None:
     for task in suite.tasks:
         assert task.repository.generator is not None
         assert task.key_facts
+
+
+def test_deadlines_scale_for_slow_models() -> None:
+    suite = load_suite("builtin").select(["py-import-error", "cpp-cmake-error"])
+    scaled = suite.with_deadlines_scaled(5)
+    assert [t.timeout_s for t in scaled.tasks] == [t.timeout_s * 5 for t in suite.tasks]
+    assert [t.name for t in scaled.tasks] == [t.name for t in suite.tasks]

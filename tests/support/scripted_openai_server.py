@@ -95,6 +95,8 @@ class ScriptedOpenAIServer:
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         """JSON bodies of the chat completion requests, in order (rejected ones included)."""
+        self.headers: list[dict[str, str]] = []
+        """HTTP headers of those requests, in the same order (names in lower case)."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -172,6 +174,8 @@ class ScriptedOpenAIServer:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._error(404, f"no route {self.path}")
                     return
+                with server._lock:
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if body.get("model") != server.model:
                     with server._lock:
                         server.requests.append(body)
