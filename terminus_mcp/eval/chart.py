@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from terminus_mcp.errors import ConfigError
 from terminus_mcp.eval.results import EvalReport
@@ -38,7 +38,7 @@ def _figure_class() -> type[Figure]:
             why=str(exc),
             fix="pip install 'terminus-mcp[eval]' (or pip install matplotlib)",
         ) from exc
-    return cast("type[Figure]", FigureClass)
+    return FigureClass
 
 
 def png(figure: Figure) -> bytes:
