@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -46,7 +45,7 @@ def python_project(root: Path) -> Path:
     return project
 
 
-def node_project(root: Path) -> Path:
+def node_project(root: Path, settings: Settings) -> Path:
     project = root / "node-project"
     project.mkdir()
     manifest = {
@@ -56,12 +55,22 @@ def node_project(root: Path) -> Path:
         "devDependencies": {"mocha": "10.7.3"},
     }
     (project / "package.json").write_text(json.dumps(manifest))
-    subprocess.run(
+    hand_over(project)
+    # A real lockfile, written by the image's npm (the host needs no Node).
+    mounts = {str(project): {"bind": "/work", "mode": "rw"}}
+    environment = {"HOME": "/tmp"}
+    if settings.ca_bundle is not None:
+        mounts[str(settings.ca_bundle)] = {"bind": "/ca.crt", "mode": "ro"}
+        environment["NODE_EXTRA_CA_CERTS"] = "/ca.crt"
+    docker_client(settings).containers.run(
+        settings.sandbox_image,
         ["npm", "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        timeout=300,
+        remove=True,
+        user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+        working_dir="/work",
+        environment=environment,
+        volumes=mounts,
+        network_mode="bridge",
     )
     return project
 
@@ -131,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if settings.ca_bundle is None:
         print("note: no CA bundle found in SSL_CERT_FILE & co.; registries must be reachable")
-    projects = [python_project(root), node_project(root)]
+    projects = [python_project(root), node_project(root, settings)]
     for project in projects:
         hand_over(project)
     failed = False

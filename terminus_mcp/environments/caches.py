@@ -8,6 +8,8 @@ them there); pip and npm install into the environment's image and the workspace 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 from terminus_mcp.environments.detect import ENV_ROOT
@@ -52,10 +54,15 @@ def volume_name(cache: PackageCache, user: str) -> str:
 
 
 def cache_mounts(
-    user: str, *, for_tasks: bool
+    user: str, *, ecosystems: Sequence[str] | None = None
 ) -> tuple[list[VolumeMount], dict[str, str], list[str]]:
-    """Mounts, variables and folders to own for the caches setup (or a task) uses."""
-    chosen = [c for c in CACHES if c.in_tasks or not for_tasks]
+    """Mounts, variables and folders to own for the caches. Setup (``ecosystems=None``) gets
+    every cache, since its commands may use any tool; a task gets those of its project's
+    ecosystems whose tools read installed dependencies from the cache."""
+    if ecosystems is None:
+        chosen = list(CACHES)
+    else:
+        chosen = [c for c in CACHES if c.in_tasks and c.name in ecosystems]
     mounts = [VolumeMount(source=volume_name(c, user), target=c.target) for c in chosen]
     env: dict[str, str] = {}
     for cache in chosen:

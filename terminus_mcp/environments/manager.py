@@ -311,7 +311,7 @@ class EnvironmentManager:
             volumes += mounts
             shell_env.update(env)
         if settings.package_caches:
-            mounts, env, dirs = caches.cache_mounts(plan.user, for_tasks=False)
+            mounts, env, dirs = caches.cache_mounts(plan.user)
             volumes += mounts
             shell_env.update(env)
             user_dirs += dirs
@@ -364,7 +364,7 @@ class EnvironmentManager:
             volumes += mounts
             environment.update(env)
         if key and self.settings.package_caches:
-            mounts, env, dirs = caches.cache_mounts(user, for_tasks=True)
+            mounts, env, dirs = caches.cache_mounts(user, ecosystems=spec.ecosystems)
             volumes += mounts
             environment.update(env)
             user_dirs += dirs

@@ -14,7 +14,7 @@ import pytest
 
 from terminus_mcp.environments.caches import VOLUME_PREFIX
 from terminus_mcp.environments.images import list_environment_images, remove_images
-from terminus_mcp.settings import Settings
+from terminus_mcp.settings import DEFAULT_IMAGE, Settings
 from tests.conftest import SANDBOX_UID, sandbox_settings
 
 HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -41,6 +41,43 @@ def own(path: Path) -> None:
             os.chown(item, SANDBOX_UID, SANDBOX_UID)
         else:
             item.chmod(0o777 if item.is_dir() else 0o666)
+
+
+def in_sandbox_image(
+    client: docker.DockerClient,
+    command: list[str],
+    *,
+    folder: Path,
+    network: bool = False,
+) -> str:
+    """Run ``command`` in the default image with ``folder`` at /work (as the sandbox user) and
+    the host CA bundle trusted; return its output. Tools the tests need (npm, keytool) come
+    from the image, not the host."""
+    output: bytes = client.containers.run(
+        DEFAULT_IMAGE,
+        command,
+        remove=True,
+        user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+        working_dir="/work",
+        environment={"HOME": "/tmp", "NODE_EXTRA_CA_CERTS": "/ca.crt"},
+        volumes={
+            str(folder): {"bind": "/work", "mode": "rw"},
+            str(HOST_BUNDLE): {"bind": "/ca.crt", "mode": "ro"},
+        },
+        network_mode="bridge" if network else "none",
+    )
+    return output.decode("utf-8", errors="replace")
+
+
+def npm_lock(client: docker.DockerClient, project: Path) -> None:
+    """Write a real package-lock.json for ``project`` with npm (from the registry)."""
+    own(project)
+    in_sandbox_image(
+        client,
+        ["npm", "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
+        folder=project,
+        network=True,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
+import docker
 import pytest
 from pydantic import SecretStr
 
@@ -13,8 +12,7 @@ from terminus_mcp.environments.secrets import Redactor, read_pass_env
 from terminus_mcp.environments.tls import check_bundle, java_truststore
 from terminus_mcp.errors import ConfigError
 from terminus_mcp.settings import load_settings
-
-HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+from tests.environments.conftest import HOST_BUNDLE, in_sandbox_image
 
 
 def test_unset_pass_env_is_a_clear_error() -> None:
@@ -50,19 +48,21 @@ def test_ca_bundle_must_hold_a_certificate(tmp_path: Path) -> None:
         check_bundle(bogus)
 
 
-def test_java_truststore_is_read_by_keytool(tmp_path: Path) -> None:
-    keytool = shutil.which("keytool")
-    if keytool is None or not HOST_BUNDLE.is_file():
-        pytest.fail("this test needs keytool (default-jdk-headless) and the host CA bundle")
+@pytest.mark.docker
+def test_java_truststore_is_read_by_keytool(
+    tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    if not HOST_BUNDLE.is_file():
+        pytest.fail(f"this test converts the host's CA bundle {HOST_BUNDLE}")
     pem = HOST_BUNDLE.read_bytes()
-    store = tmp_path / "ca.jks"
-    store.write_bytes(java_truststore(pem))
-    listing = subprocess.run(
-        [keytool, "-list", "-keystore", str(store), "-storepass", "changeit"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    (tmp_path / "ca.jks").write_bytes(java_truststore(pem))
+    tmp_path.chmod(0o755)
+    # keytool from the sandbox image's JDK reads the store the way Maven's JVM will.
+    listing = in_sandbox_image(
+        docker_client,
+        ["keytool", "-list", "-keystore", "/work/ca.jks", "-storepass", "changeit"],
+        folder=tmp_path,
+    )
     expected = pem.count(b"-----BEGIN CERTIFICATE-----")
     assert f"Your keystore contains {expected} entries" in listing
     assert "trustedCertEntry" in listing

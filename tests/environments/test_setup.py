@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import anyio
@@ -21,7 +20,7 @@ from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import EventKind, TaskEvent, TaskRequest, TerminusService
 from terminus_mcp.settings import Settings
 from tests.conftest import make_workspace
-from tests.environments.conftest import env_settings, own
+from tests.environments.conftest import env_settings, npm_lock, own
 
 pytestmark = [
     pytest.mark.docker,
@@ -54,16 +53,6 @@ async def run(
     ):
         result = await service.run_task(TaskRequest(query=query, workdir=workspace), events.append)
     return events, result
-
-
-def npm_lock(project: Path) -> None:
-    subprocess.run(
-        ["npm", "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
 
 
 def setup_messages(events: list[TaskEvent]) -> list[str]:
@@ -118,7 +107,7 @@ async def test_lockfile_change_sets_up_again(
         assert done.output.strip() == "Version: 1.1.0"
 
 
-def node_project(root: Path) -> Path:
+def node_project(client: docker.DockerClient, root: Path) -> Path:
     (root / "package.json").write_text(
         json.dumps(
             {
@@ -129,7 +118,7 @@ def node_project(root: Path) -> Path:
             }
         )
     )
-    npm_lock(root)  # a real lockfile, written by the host's npm
+    npm_lock(client, root)  # a real lockfile, written by npm
     own(root)
     return root
 
@@ -137,7 +126,9 @@ def node_project(root: Path) -> Path:
 async def test_package_cache_is_shared_across_projects(
     workspace_root: Path, docker_client: docker.DockerClient
 ) -> None:
-    first = await anyio.to_thread.run_sync(node_project, make_workspace(workspace_root, "npm-a"))
+    first = await anyio.to_thread.run_sync(
+        node_project, docker_client, make_workspace(workspace_root, "npm-a")
+    )
     settings = env_settings(first)
 
     def offline_copy(name: str) -> Path:
@@ -166,7 +157,7 @@ async def test_package_cache_is_shared_across_projects(
 async def test_node_project_npm_ci_with_dev_dependencies(
     workspace: Path, docker_client: docker.DockerClient
 ) -> None:
-    await anyio.to_thread.run_sync(node_project, workspace)
+    await anyio.to_thread.run_sync(node_project, docker_client, workspace)
     settings = env_settings(workspace)
     events, result = await run(settings, workspace, "Run `npm test`", docker_client)
     assert result.status is TaskStatus.COMPLETED, result.answer
