@@ -124,7 +124,9 @@ async def main(root: Path, tasks: int, turns: int, output_kb: int) -> bool:
     )
     print(f"overhead / round trip     {overhead / round_trip:7.2f}x")
     met = overhead <= TARGET_MS
-    print("PASS" if met else f"MISS: {overhead:.2f} ms per turn is over the {TARGET_MS:g} ms target")
+    print(
+        "PASS" if met else f"MISS: {overhead:.2f} ms per turn is over the {TARGET_MS:g} ms target"
+    )
     return met
 
 

@@ -52,6 +52,4 @@ def test_error_advice_names_only_flags_that_exist() -> None:
 
 def test_the_scan_catches_an_invented_flag() -> None:
     assert "--allowed-roots" not in _accepted_flags(build_parser())
-    assert FLAG.findall("add it (TERMINUS_ALLOWED_ROOTS or --allowed-roots)") == [
-        "--allowed-roots"
-    ]
+    assert FLAG.findall("add it (TERMINUS_ALLOWED_ROOTS or --allowed-roots)") == ["--allowed-roots"]
