@@ -83,8 +83,6 @@ class TaskRequest(BaseModel):
     session_id: str | None = None
     """Reuse (or create with this id) a persistent sandbox session; ``None``: a fresh sandbox,
     removed afterwards."""
-    network: bool | None = None
-    """Override the network setting for a new sandbox."""
     timeout_s: float | None = Field(default=None, gt=0)
     """Deadline for the whole task in seconds; when it passes the result is ``timed_out``."""
 
@@ -229,8 +227,7 @@ class TerminusService:
             model_used=backend.uses_model,
             count_proxy_tokens=self._count_proxy,
         )
-        network = self.settings.network if request.network is None else request.network
-        spec = SessionSpec(workdir=workdir, network=network)
+        spec = SessionSpec(workdir=workdir)
         deadline = request.timeout_s if request.timeout_s is not None else math.inf
         result: TaskResult | None = None
         try:

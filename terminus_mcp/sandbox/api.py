@@ -71,8 +71,10 @@ class SessionSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     workdir: Path
-    network: bool = False
-    read_only_workspace: bool = False
+    network: bool | None = None
+    """A network for this session; ``None`` follows the ``network`` setting."""
+    read_only_workspace: bool | None = None
+    """Mount the workspace read-only; ``None`` follows the ``read_only_workspace`` setting."""
     image: str | None = None
     """Image override; ``None`` uses the configured sandbox image."""
     labels: dict[str, str] = Field(default_factory=dict)

@@ -25,7 +25,7 @@ import docker.errors
 from anyio.abc import TaskGroup
 
 from terminus_mcp.errors import SandboxError, SessionNotFound
-from terminus_mcp.sandbox.api import ExecResult, OutputCallback, SessionInfo, SessionSpec
+from terminus_mcp.sandbox.api import SessionInfo, SessionSpec
 from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.engine import ENGINE_ERRORS, docker_client, ensure_image, select_runtime
 from terminus_mcp.sandbox.hardening import (
@@ -138,7 +138,7 @@ class SandboxManager:
             hardening = Hardening.from_settings(
                 settings,
                 user=sandbox_user(settings.sandbox_user, workdir),
-                network=spec.network or settings.network,
+                network=settings.network if spec.network is None else spec.network,
                 runtime=self._runtime,
             )
             session = DockerSession(
@@ -149,7 +149,11 @@ class SandboxManager:
                 image=spec.image or settings.sandbox_image,
                 workdir=workdir,
                 owner=self._owner,
-                read_only_workspace=spec.read_only_workspace or settings.read_only_workspace,
+                read_only_workspace=(
+                    settings.read_only_workspace
+                    if spec.read_only_workspace is None
+                    else spec.read_only_workspace
+                ),
                 extra_labels=spec.labels,
             )
             self._sessions[session_id] = session
@@ -183,19 +187,6 @@ class SandboxManager:
             return self.get(session_id)
         except SessionNotFound:
             return await self.create(spec, session_id=session_id)
-
-    async def run(
-        self,
-        session_id: str,
-        command: str,
-        *,
-        timeout_s: float | None = None,
-        on_output: OutputCallback | None = None,
-    ) -> ExecResult:
-        """Run a command in a session, with the timeout defaulted and clamped by the settings."""
-        return await self.get(session_id).run(
-            command, timeout_s=self.clamp_timeout(timeout_s), on_output=on_output
-        )
 
     def clamp_timeout(self, timeout_s: float | None) -> float:
         """``timeout_s`` (or the default) limited to ``max_command_timeout_s``."""
