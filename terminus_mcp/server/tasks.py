@@ -73,7 +73,6 @@ class TrackedTask:
     result: TaskResult | None = None
     error: TerminusError | None = None
     """A refusal raised by the runner (bad workdir, backend not configured): shown to the caller."""
-    cancel_requested: bool = False
     done: anyio.Event = field(default_factory=anyio.Event)
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     handle: TaskHandle = field(default_factory=TaskHandle)
@@ -127,7 +126,6 @@ class TaskRegistry:
         assert self._group is not None
         for task in self._tasks.values():
             if task.phase is not TaskPhase.DONE:
-                task.cancel_requested = True
                 task.handle.cancel()
                 task.scope.cancel()
         self._group.cancel_scope.cancel()
@@ -353,7 +351,6 @@ class TaskRegistry:
         """
         if task.phase is TaskPhase.DONE:
             return
-        task.cancel_requested = True
         task.handle.cancel()
         if task.phase is TaskPhase.QUEUED:
             task.scope.cancel()
