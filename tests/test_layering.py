@@ -7,9 +7,10 @@ The layers, lowest first (a package may import its own modules and any lower lay
 2. ``sandbox`` (where commands run), ``models`` (the model backends and reply parsing),
    ``integrations`` (client configuration files): independent of each other.
 3. ``agent``: the loop that drives a model and a sandbox session.
-4. ``service`` (the main job as a Python API) and ``doctor`` (checks of the machine).
-5. ``server`` (MCP) and ``eval`` (task suites): users of the service.
-6. ``cli``, then ``__main__``.
+4. ``task_store``: what finished tasks leave behind (logs in memory, transcripts on disk).
+5. ``service`` (the main job as a Python API) and ``doctor`` (checks of the machine).
+6. ``server`` (MCP) and ``eval`` (task suites): users of the service.
+7. ``cli``, then ``__main__``.
 
 Every import in the package is read from the source (``ast``, so imports inside functions
 and ``TYPE_CHECKING`` blocks count too). A new upward or sideways import fails the test; the
@@ -31,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"settings"},
     {"sandbox", "models", "integrations"},
     {"agent"},
+    {"task_store"},
     {"service", "doctor"},
     {"server", "eval"},
     {"cli"},
