@@ -45,7 +45,7 @@ from terminus_mcp.errors import ConfigError
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
-from terminus_mcp.sandbox.api import Sandboxes, Session, SessionInfo, SessionSpec
+from terminus_mcp.sandbox.api import Sandboxes, Session, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
@@ -311,13 +311,12 @@ class TerminusService:
         environments = self._environments
         if environments is None:
             return spec
-        if session_id is not None and any(s.id == session_id for s in self._sandboxes_list()):
+        manager = self._sandboxes
+        live = manager.sessions() if isinstance(manager, SandboxManager) else []
+        if session_id is not None and any(s.id == session_id for s in live):
             return spec
         prepared = await environments.prepare(spec.workdir, on_event)
         return prepared.session_spec(spec.workdir, network=spec.network)
-
-    def _sandboxes_list(self) -> list[SessionInfo]:
-        return self._require_sandboxes().sessions()
 
     def _masked(self, session: Session) -> Session:
         """``session``, masking ``task_pass_env`` values when tasks are given any."""

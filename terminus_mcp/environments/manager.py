@@ -31,13 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
 from terminus_mcp.environments import caches, images
 from terminus_mcp.environments.detect import ENV_ROOT, HOME, NPM_PREFIX, VENV
-from terminus_mcp.environments.egress import (
-    DEFAULT_SETUP_NETWORK,
-    BridgeEgress,
-    Egress,
-    registry_hosts,
-    setup_network,
-)
+from terminus_mcp.environments.egress import registry_hosts, setup_network
 from terminus_mcp.environments.errors import SetupFailed
 from terminus_mcp.environments.excerpt import first_error
 from terminus_mcp.environments.key import changed_inputs, environment_key, input_digests
@@ -45,7 +39,7 @@ from terminus_mcp.environments.resolve import resolve_environment
 from terminus_mcp.environments.secrets import Redactor, read_pass_env
 from terminus_mcp.environments.spec import EnvironmentSpec, NetworkMode, SetupStep
 from terminus_mcp.environments.tls import ca_wiring, check_bundle, write_java_truststore
-from terminus_mcp.sandbox.api import ExecResult, SessionSpec, VolumeMount
+from terminus_mcp.sandbox.api import SETUP_ENV, ExecResult, SessionSpec, VolumeMount
 from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.hardening import LABEL_IMAGE, LABEL_SESSION, OwnerLabels
 from terminus_mcp.sandbox.manager import SandboxManager
@@ -77,7 +71,7 @@ class PreparedEnvironment(BaseModel):
     volumes: tuple[VolumeMount, ...] = ()
     user_dirs: tuple[str, ...] = ()
 
-    def session_spec(self, workdir: Path, *, network: bool) -> SessionSpec:
+    def session_spec(self, workdir: Path, *, network: NetworkMode | None) -> SessionSpec:
         """The sandbox spec of a task in this environment."""
         return SessionSpec(
             workdir=workdir,
@@ -114,17 +108,15 @@ class EnvironmentManager:
         settings: Settings,
         sandboxes: SandboxManager,
         *,
-        egress: Egress | None = None,
-        setup_network: NetworkMode = DEFAULT_SETUP_NETWORK,
+        setup_network: NetworkMode | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        """``egress`` attaches setup to the network (default: :class:`BridgeEgress`);
-        ``setup_network`` is the widest network setup may get; ``environ``: where ``pass_env``
-        values are read (default: this process's)."""
+        """``setup_network``: the widest network setup may get (default: the
+        ``setup_network`` setting); ``environ``: where ``pass_env`` values are read (default:
+        this process's)."""
         self.settings = settings
         self._sandboxes = sandboxes
-        self._egress = egress or BridgeEgress()
-        self._setup_network = setup_network
+        self._setup_network: NetworkMode = setup_network or settings.setup_network
         self._environ = os.environ if environ is None else environ
         self._locks: dict[str, anyio.Lock] = {}
 
@@ -306,10 +298,8 @@ class EnvironmentManager:
         """The setup sandbox: base image, network, CA bundle, caches and secrets."""
         settings, spec = self.settings, plan.spec
         mode = setup_network(spec.network, self._setup_network)
-        route = self._egress.route(mode, registry_hosts(spec.ecosystems, spec.allow_hosts))
-        if route.note:
-            log.warning("%s", route.note)
-        shell_env: dict[str, str] = dict(route.environment)
+        hosts = registry_hosts(spec.ecosystems, spec.allow_hosts) if mode == "allowlist" else []
+        shell_env: dict[str, str] = {}
         volumes: list[VolumeMount] = []
         user_dirs = [ENV_ROOT, HOME, NPM_PREFIX]
         if settings.ca_bundle is not None:
@@ -327,7 +317,8 @@ class EnvironmentManager:
             user_dirs += dirs
         return SessionSpec(
             workdir=spec.project,
-            network=route.network,
+            network=mode,
+            allow_hosts=tuple(hosts),
             image=str(plan.base.id),
             environment=self._kept_environment(spec, plan.base),
             shell_environment={
@@ -364,6 +355,8 @@ class EnvironmentManager:
     ) -> PreparedEnvironment:
         """What a task's sandbox gets: the image, the caches its tools read, the CA bundle."""
         environment: dict[str, str] = {} if key else dict(spec.env)
+        if key and spec.setup:
+            environment[SETUP_ENV] = "; ".join(step.command for step in spec.setup)
         volumes: list[VolumeMount] = []
         user_dirs: list[str] = []
         if self.settings.ca_bundle is not None and self.settings.ca_bundle.is_file():

@@ -22,6 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from terminus_mcp.sandbox.egress import NetworkMode
 
+SETUP_ENV = "TERMINUS_SETUP"
+"""Set in a session whose project environment ran setup: the setup commands, ``; ``-joined, so
+what runs inside (the direct mode's probe, a model's ``env``) can tell dependencies are in."""
+
 OutputCallback = Callable[[bytes], None]
 """Called (from any thread) with each raw chunk of a command's output as it arrives."""
 

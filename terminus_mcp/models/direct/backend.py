@@ -82,6 +82,8 @@ def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -
     tail: list[str] = []
     if plan.traceback:
         tail += _traceback(runs)
+    if plan.done:
+        tail += ["Done before the task:", *(f"- {line}" for line in plan.done)]
     not_done = list(plan.not_done)
     if stopped:
         not_done += [

@@ -37,6 +37,8 @@ class Plan:
 
     actions: list[Action] = field(default_factory=list)
     not_done: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    """Parts done before the task began (dependencies installed by environment setup)."""
     traceback: bool = False
     """The query asks to see the traceback."""
 
@@ -54,6 +56,9 @@ def _starts_runnable(w: Workspace, command: str) -> bool:
 
 
 def _step(plan: Plan, w: Workspace, part: Part, kind: Kind) -> None:
+    if kind is Kind.INSTALL and w.setup:
+        plan.done.append(f"{part.text}: done by the project's environment setup (`{w.setup}`)")
+        return
     if kind is Kind.INSTALL and w.network is False:
         plan.skip(
             part.text,
@@ -139,7 +144,7 @@ def plan_task(reading: Reading, w: Workspace) -> Plan:
     if not plan.actions:
         for part in reports:
             plan.skip(part.text, f"nothing was run to report on; {ADVICE}")
-    if not plan.actions and not plan.not_done:
+    if not plan.actions and not plan.not_done and not plan.done:
         plan.skip(
             " ".join(p.text for p in reading.parts) or "the query",
             f"no command or step (build, test, install) was found in it; {ADVICE}",

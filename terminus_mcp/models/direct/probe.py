@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from terminus_mcp.agent.fallback import PROBE_MARK
+from terminus_mcp.sandbox.api import SETUP_ENV
 
 SECTION = "@@terminus-probe "
 """Prefix of the line that opens each section of the probe's output."""
@@ -105,6 +106,7 @@ def probe_command(words: Iterable[str]) -> str:
             f"| sort -u | head -n {MAX_TARGETS}; fi",
         ),
         _section("network", "ls /sys/class/net"),
+        _section("setup", f'printf "%s\\n" "${SETUP_ENV}"'),
         _section(
             "runnable",
             f"{{ printf '%s\\n' {quoted}; for f in {config}; do [ -f \"$f\" ] && "
@@ -141,6 +143,8 @@ class Workspace:
     python_tests: tuple[str, ...] = ()
     """A few Python test files (``test_*.py``, ``*_test.py``) at the top, in tests/ or test/."""
     network: bool | None = None
+    setup: str | None = None
+    """The setup commands the project's environment already ran (``TERMINUS_SETUP``)."""
     """Whether the sandbox has an interface besides loopback (``None``: unknown)."""
 
     def has(self, *names: str) -> bool:
@@ -225,6 +229,7 @@ def read_probe(output: str) -> Workspace:
         ctest="yes" in names("ctest"),
         python_tests=tuple(sorted(names("pytests"))),
         network=bool(interfaces - {"lo"}) if interfaces else None,
+        setup=text("setup"),
     )
 
 
