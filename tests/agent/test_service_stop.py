@@ -138,11 +138,16 @@ class _BrokenAfterOneCommand(ScriptedBackend):
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         if self.requests:
             raise RuntimeError("a bug")
         return await super().complete(
-            messages, tools, temperature=temperature, max_tokens=max_tokens
+            messages,
+            tools,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            require_call=require_call,
         )
 
 
@@ -164,7 +169,7 @@ async def test_a_task_its_log_and_its_transcript_share_one_id_through_the_regist
         assert task.result is not None
         # The internal error is a failed result built from the task's record: the command that
         # ran keeps its duration and tokens.
-        assert task.result.status is TaskStatus.FAILED
+        assert task.result.status is TaskStatus.FAILED, task.result.answer
         [command] = task.result.commands
         assert command.command == "echo started"
         assert command.duration_s > 0
