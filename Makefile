@@ -1,13 +1,18 @@
 # The two quick-start commands, and the checks CI runs.
-.PHONY: demo test test-realmodel lint typecheck bench docs bootstrap
+.PHONY: demo test test-realmodel lint typecheck bench bench-short docs bootstrap
+
+# Tools the bootstrap puts in .venv/bin (Node.js where the system's is missing or too old)
+# come first.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 # Run the product's main job end to end on a fixture repository (direct mode when no model is configured).
 demo: bootstrap
 	.venv/bin/terminus-mcp run "Run the test suite and report which tests fail and why" \
 	    --workdir examples/python-failing-tests
 
-# Everything CI runs: bootstrap, lint, type check, the whole test suite.
-test: bootstrap lint typecheck
+# Everything CI runs: bootstrap, lint, type check, the short benchmarks, the whole test suite
+# (last, so its closing line ends the output).
+test: bootstrap lint typecheck bench-short
 	.venv/bin/python -m pytest --adversarial-disruptive
 
 # The real-model job alone: Qwen2.5-Coder-1.5B-Instruct through llama.cpp on the CPU, five
@@ -30,5 +35,14 @@ typecheck:
 docs: bootstrap
 	.venv/bin/mkdocs build --strict
 
+# Each benchmark exits non-zero when it misses its target.
 bench: bootstrap
 	for b in benchmarks/*.py; do .venv/bin/python $$b || exit 1; done
+
+# The quick form CI runs (under a minute in all); environment_setup.py installs packages from
+# the registries and stays out of it.
+bench-short: bootstrap
+	.venv/bin/python benchmarks/loop_overhead.py --short
+	.venv/bin/python benchmarks/mcp_overhead.py --short
+	.venv/bin/python benchmarks/sandbox_roundtrip.py --short
+	.venv/bin/python benchmarks/digest_sizes.py

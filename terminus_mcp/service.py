@@ -28,11 +28,7 @@ sandbox (unless it is a named, reused session), under a shield, and keeps the tr
 
 from __future__ import annotations
 
-import logging
 import math
-import os
-import secrets
-from collections import OrderedDict
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -45,16 +41,16 @@ from terminus_mcp.agent.loop import LoopConfig, run_loop
 from terminus_mcp.agent.recorder import TaskRecorder
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.environments import EnvironmentManager, RedactingSession, SetupFailed
-from terminus_mcp.errors import ConfigError, TaskNotFound
+from terminus_mcp.errors import ConfigError
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.session_key import model_session
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
 from terminus_mcp.sandbox.api import Sandboxes, Session, SessionSpec
-from terminus_mcp.sandbox.egress import NetworkMode
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
+from terminus_mcp.task_store import CommandLog, TaskLog, TaskStore, new_task_id
 
 __all__ = [
     "CommandLog",
@@ -66,12 +62,6 @@ __all__ = [
     "TaskRequest",
     "TerminusService",
 ]
-
-logger = logging.getLogger(__name__)
-
-MAX_KEPT_LOG_CHARS = 64 * 1024 * 1024
-"""Raw output kept in memory for ``task_log`` over all tasks; the oldest logs go first. The
-JSONL transcripts on disk keep everything."""
 
 
 class TaskRequest(BaseModel):
@@ -86,31 +76,8 @@ class TaskRequest(BaseModel):
     session_id: str | None = None
     """Reuse (or create with this id) a persistent sandbox session; ``None``: a fresh sandbox,
     removed afterwards."""
-    network: NetworkMode | None = None
-    """Override the network setting for a new sandbox: ``none``, ``allowlist`` or ``open``."""
     timeout_s: float | None = Field(default=None, gt=0)
     """Deadline for the whole task in seconds; when it passes the result is ``timed_out``."""
-
-
-class CommandLog(BaseModel):
-    """The raw (capped) output of one command, for ``read_task_log``."""
-
-    index: int
-    command: str
-    exit_code: int | None
-    output: str
-
-
-class TaskLog(BaseModel):
-    """Everything a task ran, with raw outputs."""
-
-    transcript_id: str
-    query: str
-    commands: list[CommandLog] = Field(default_factory=list)
-
-    @property
-    def chars(self) -> int:
-        return sum(len(c.output) for c in self.commands)
 
 
 class TaskHandle:
@@ -120,13 +87,25 @@ class TaskHandle:
     does nothing). ``run_task`` returns normally with status ``cancelled``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, task_id: str | None = None) -> None:
         self._scope: anyio.CancelScope | None = None
         self._cancel_requested = False
-        self.transcript_id: str | None = None
-        """Known as soon as the task starts, for ``task_log`` while it runs."""
+        self._recorder: TaskRecorder | None = None
+        self.task_id = task_id or new_task_id()
+        """The task's one id: its result's ``transcript_id``, its log's and its transcript's."""
         self.result: TaskResult | None = None
         """The task's result once it ended, however it ended."""
+
+    def stopped_result(
+        self, query: str, status: TaskStatus, reason: str, *, error: str | None = None
+    ) -> TaskResult:
+        """The result of a task stopped before its loop answered: built once, by its recorder,
+        from what ran (with durations and tokens); an empty record when it never started."""
+        recorder = self._recorder or TaskRecorder(query, transcript_id=self.task_id)
+        if recorder.result is None:
+            recorder.finish_without_answer(status, reason, error=error)
+        assert recorder.result is not None
+        return recorder.result
 
     @property
     def cancel_requested(self) -> bool:
@@ -163,7 +142,7 @@ class TerminusService:
         self._owned: SandboxManager | None = None
         self._proxy: TokenCounter | None = None
         self._config = LoopConfig.from_settings(settings)
-        self._logs: OrderedDict[str, TaskLog] = OrderedDict()
+        self._store = TaskStore(settings)
         self._environments: EnvironmentManager | None = None
         self._entered = False
 
@@ -228,22 +207,18 @@ class TerminusService:
         handle = handle or TaskHandle()
         workdir = resolve_workdir(request.workdir, self.settings.allowed_roots)
         backend = self.backend
-        transcript_id = "t-" + secrets.token_hex(6)
-        handle.transcript_id = transcript_id
         recorder = TaskRecorder(
             request.query,
-            transcript_id=transcript_id,
+            transcript_id=handle.task_id,
             session_id=request.session_id,
             backend=backend.name,
             model_used=backend.uses_model,
             count_proxy_tokens=self._count_proxy,
         )
-        network = self.settings.network if request.network is None else request.network
+        handle._recorder = recorder
         # A named session persists (until its idle TTL, across processes); only then does the
         # result carry its id.
-        spec = SessionSpec(
-            workdir=workdir, network=network, persistent=request.session_id is not None
-        )
+        spec = SessionSpec(workdir=workdir, persistent=request.session_id is not None)
         deadline = request.timeout_s if request.timeout_s is not None else math.inf
         result: TaskResult | None = None
         try:
@@ -279,36 +254,34 @@ class TerminusService:
                     )
                 else:
                     status, reason = TaskStatus.CANCELLED, "the task was cancelled"
-                result = self._stopped(recorder, status, reason, on_event)
+                result = self._stopped(handle, request, status, reason, on_event)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 if recorder.result is None:
                     self._stopped(
-                        recorder, TaskStatus.CANCELLED, "the task was cancelled", on_event
+                        handle, request, TaskStatus.CANCELLED, "the task was cancelled", on_event
                     )
                 handle.result = recorder.result
-                await self._keep(recorder)
+                await self._store.keep(recorder)
+            raise
+        except Exception:
+            # A bug or a broken sandbox: what ran stays readable, and the caller builds the
+            # failed result from the same record (TaskHandle.stopped_result).
+            with anyio.CancelScope(shield=True):
+                await self._store.keep(recorder)
             raise
         handle.result = result
         with anyio.CancelScope(shield=True):
-            await self._keep(recorder)
+            await self._store.keep(recorder)
         return result
 
-    def task_log(self, transcript_id: str) -> TaskLog:
+    def task_log(self, task_id: str) -> TaskLog:
         """The raw outputs of a recent task.
 
         Raises:
             TaskNotFound: no task with that id is kept in memory.
         """
-        log = self._logs.get(transcript_id)
-        if log is None:
-            path = self._transcript_path(transcript_id)
-            raise TaskNotFound(
-                f"no task log with id {transcript_id}",
-                why="it never existed or was dropped from memory to bound its size",
-                fix=f"read the transcript file {path} if it exists",
-            )
-        return log
+        return self._store.get(task_id)
 
     async def close_session(self, session_id: str) -> None:
         """Close a named session and remove its container; unknown ids are ignored."""
@@ -381,12 +354,13 @@ class TerminusService:
 
     def _stopped(
         self,
-        recorder: TaskRecorder,
+        handle: TaskHandle,
+        request: TaskRequest,
         status: TaskStatus,
         reason: str,
         on_event: EventCallback | None,
     ) -> TaskResult:
-        result = recorder.finish_without_answer(status, reason)
+        result = handle.stopped_result(request.query, status, reason)
         emit(
             on_event,
             TaskEvent(
@@ -396,40 +370,3 @@ class TerminusService:
             ),
         )
         return result
-
-    async def _keep(self, recorder: TaskRecorder) -> None:
-        """Keep the task's raw outputs in memory (bounded) and write its JSONL transcript."""
-        log = TaskLog(
-            transcript_id=recorder.transcript_id,
-            query=recorder.query,
-            commands=[
-                CommandLog(
-                    index=i, command=r.command, exit_code=r.result.exit_code, output=r.result.output
-                )
-                for i, r in enumerate(recorder.runs)
-            ],
-        )
-        self._logs[log.transcript_id] = log
-        kept = sum(item.chars for item in self._logs.values())
-        while self._logs and (
-            len(self._logs) > self.settings.max_kept_results or kept > MAX_KEPT_LOG_CHARS
-        ):
-            _, dropped = self._logs.popitem(last=False)
-            kept -= dropped.chars
-        path = self._transcript_path(recorder.transcript_id)
-        lines = recorder.transcript_lines()
-        try:
-            await anyio.to_thread.run_sync(_write_private, path, "\n".join(lines) + "\n")
-        except OSError as exc:
-            logger.warning("cannot write the transcript %s: %s", path, exc)
-
-    def _transcript_path(self, transcript_id: str) -> Path:
-        return self.settings.state_dir / "transcripts" / f"{transcript_id}.jsonl"
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` readable by the owner only: outputs may hold secrets."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)

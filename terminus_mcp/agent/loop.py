@@ -222,13 +222,17 @@ async def _ask_model(
         record.completion_tokens += reply.completion_tokens or backend.count_tokens(
             reply.content + "".join(c.raw for c in reply.tool_calls)
         )
+    # Direct mode has no model: its turn is a rule picking a command or writing the summary.
+    step = "model replied" if backend.uses_model else "summary written"
+    if not backend.uses_model and reply.tool_calls:
+        step = "next command chosen"
     emit(
         on_event,
         TaskEvent(
             kind=EventKind.MODEL_TURN,
             turn=turn,
             max_turns=config.max_turns,
-            message=f"[{turn}/{config.max_turns}] model replied",
+            message=f"[{turn}/{config.max_turns}] {step}",
         ),
     )
     return reply

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -13,9 +14,11 @@ from terminus_mcp.integrations.clients import (
     CLIENT_IDS,
     DEFAULT_HTTP_URL,
     DEFAULT_SERVER_NAME,
+    ClientSpec,
     Launch,
     Locations,
     Scope,
+    Token,
     get_client,
 )
 from terminus_mcp.integrations.installer import InstallRefused, apply_plan, plan_install
@@ -65,6 +68,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="KEY=VALUE",
         help="environment for the stdio server, e.g. TERMINUS_BASE_URL=... (repeatable)",
     )
+    parser.add_argument(
+        "--token-env",
+        metavar="VAR",
+        default=None,
+        help=(
+            "for --transport http: send the bearer token held in environment variable VAR "
+            "(the server's TERMINUS_AUTH_TOKEN), in the client's own form; Claude Code, Gemini "
+            "CLI and Codex read VAR when they connect, other clients get its value written in"
+        ),
+    )
     parser.add_argument("--name", default=DEFAULT_SERVER_NAME, help="server name in the config")
     parser.add_argument(
         "--with-instructions",
@@ -96,14 +109,57 @@ def _parse_env(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _token(client: ClientSpec, transport: str, env_var: str | None) -> Token | None:
+    """The token for ``--token-env VAR``: the variable, and its value where the client needs it
+    written into the file."""
+    if env_var is None:
+        return None
+    if transport != "http":
+        raise ConfigError(
+            "--token-env applies to HTTP entries only",
+            why="a stdio server is started by the client itself and needs no token",
+            fix="add --transport http, or drop --token-env",
+        )
+    if not _ENV_NAME.match(env_var):
+        raise ConfigError(
+            f"--token-env {env_var!r} is not an environment variable name",
+            fix="pass the variable's name, e.g. --token-env TERMINUS_AUTH_TOKEN, not its value",
+        )
+    value = os.environ.get(env_var)
+    if not client.token_from_env and not value:
+        raise ConfigError(
+            f"{env_var} is not set",
+            why=f"{client.title} cannot read a token from the environment, so install writes "
+            "the token's value into its config file",
+            fix=f"export {env_var}=<the server's token> and run install again",
+        )
+    return Token(env_var, None if client.token_from_env else value)
+
+
+def _token_note(client: ClientSpec, token: Token | None, path: str) -> str | None:
+    if token is None:
+        return None
+    if client.token_from_env:
+        return (
+            f"{client.title} reads the token from {token.env_var} when it connects: set it in "
+            "the environment the client starts in"
+        )
+    return f"the token's value is now written in {path}: keep that file private"
+
+
 def _install(args: argparse.Namespace) -> int:
     client = get_client(args.client)
     scope: Scope = args.scope or ("project" if "project" in client.config_paths else "user")
+    token = _token(client, args.transport, args.token_env)
     launch = Launch(
         transport=args.transport,
         command=args.server_command or _server_command(),
         url=args.url,
         env=_parse_env(args.env),
+        token=token,
     )
     where = Locations(
         home=Path.home(),
@@ -132,6 +188,7 @@ def _install(args: argparse.Namespace) -> int:
         for done in apply_plan(plan):
             kept = f" (backup: {done.backup})" if done.backup else " (new file)"
             out.write(f"{done.path}: written{kept}\n")
-    for note in plan.notes:
+    token_note = _token_note(client, token, str(plan.changes[0].path))
+    for note in [*plan.notes, *([token_note] if token_note else [])]:
         out.write(f"note: {note}\n")
     return 0

@@ -40,6 +40,15 @@ CLIENT_IDS = (
 
 
 @dataclass(frozen=True)
+class Token:
+    """The bearer token an HTTP entry sends: the environment variable that holds it, and its
+    value where the client cannot read variables itself (then the value goes into the file)."""
+
+    env_var: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
 class Launch:
     """How a client starts or reaches the server: a command for stdio, a URL for HTTP."""
 
@@ -48,6 +57,8 @@ class Launch:
     args: tuple[str, ...] = ("serve",)
     url: str = DEFAULT_HTTP_URL
     env: Mapping[str, str] = field(default_factory=dict)
+    token: Token | None = None
+    """For HTTP: send ``Authorization: Bearer <token>`` (the server's ``TERMINUS_AUTH_TOKEN``)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class Locations:
 
 PathFor = Callable[[Locations], Path]
 EntryFor = Callable[[Launch], dict[str, Any]]
+TokenFor = Callable[[Token], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -93,10 +105,27 @@ class ClientSpec:
     notes: tuple[str, ...] = ()
     jsonc_allowed: bool = False
     """The client accepts comments in this file (JSONC); such files are never rewritten."""
+    token_entry: TokenFor = field(default=lambda token: _literal_header(token))
+    """The keys that make an HTTP entry send the bearer token, in this client's own form."""
+    token_from_env: bool = False
+    """The client reads the token from the environment variable itself when it starts the
+    connection; otherwise ``install`` writes the token's value into the file."""
 
     def entry(self, launch: Launch) -> dict[str, Any]:
         """The server entry this client needs for ``launch``."""
-        return self.stdio_entry(launch) if launch.transport == "stdio" else self.http_entry(launch)
+        if launch.transport == "stdio":
+            return self.stdio_entry(launch)
+        entry = self.http_entry(launch)
+        if launch.token is not None:
+            entry = merge_keys(entry, self.token_entry(launch.token))
+        return entry
+
+    def transport_keys(self, transport: TransportKind) -> frozenset[str]:
+        """Every key an entry for ``transport`` can hold (``env`` and token keys included)."""
+        if transport == "stdio":
+            return frozenset(self.stdio_entry(Launch("stdio", env={"K": "V"})))
+        sample = Launch("http", token=Token("TOKEN", "value"))
+        return frozenset(self.entry(sample))
 
     def config_path(self, scope: Scope, where: Locations) -> Path | None:
         """The config file for ``scope``, or None when this client has no such scope."""
@@ -110,6 +139,46 @@ class ClientSpec:
 
 
 # --- entry shapes ---------------------------------------------------------------------------
+
+
+def merge_keys(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra``'s keys set; where both hold a map (``env``, ``headers``), the
+    two maps are merged, ``extra`` winning."""
+    merged = dict(base)
+    for key, value in extra.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = {**old, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _literal(token: Token) -> str:
+    if token.value is None:
+        raise ValueError(f"the token's value is needed ({token.env_var} is not read by the client)")
+    return token.value
+
+
+def _bearer_header(token: str) -> dict[str, Any]:
+    return {"headers": {"Authorization": f"Bearer {token}"}}
+
+
+def _literal_header(token: Token) -> dict[str, Any]:
+    return _bearer_header(_literal(token))
+
+
+def _env_reference_header(token: Token) -> dict[str, Any]:
+    # Claude Code and Gemini CLI expand ${VAR} in their config files when they read them.
+    return _bearer_header("${" + token.env_var + "}")
+
+
+def _codex_token(token: Token) -> dict[str, Any]:
+    return {"bearer_token_env_var": token.env_var}
+
+
+def _no_token_keys(token: Token) -> dict[str, Any]:
+    return {}  # the entry shape itself carries the token (Claude Desktop's bridge)
 
 
 def _stdio(launch: Launch, **extra: Any) -> dict[str, Any]:
@@ -137,7 +206,13 @@ def _typed_http(launch: Launch) -> dict[str, Any]:
 
 def _claude_desktop_http(launch: Launch) -> dict[str, Any]:
     # Claude Desktop's file declares only local commands; mcp-remote bridges stdio to HTTP.
-    return {"command": "npx", "args": ["-y", "mcp-remote", launch.url]}
+    entry: dict[str, Any] = {"command": "npx", "args": ["-y", "mcp-remote", launch.url]}
+    if launch.token is not None:
+        # mcp-remote expands ${VAR} in its arguments from the entry's env (a header value with
+        # a space in an argument breaks on some platforms, hence the variable).
+        entry["args"] += ["--header", "Authorization:${AUTH_HEADER}"]
+        entry["env"] = {"AUTH_HEADER": f"Bearer {_literal(launch.token)}"}
+    return entry
 
 
 def _windsurf_http(launch: Launch) -> dict[str, Any]:
@@ -212,6 +287,7 @@ CLIENTS: dict[str, ClientSpec] = {
         ClientSpec(
             id="claude-desktop",
             title="Claude Desktop",
+            token_entry=_no_token_keys,
             format="json",
             servers_key="mcpServers",
             config_paths={"user": _in_config_home("Claude", "claude_desktop_config.json")},
@@ -231,6 +307,8 @@ CLIENTS: dict[str, ClientSpec] = {
         ClientSpec(
             id="claude-code",
             title="Claude Code",
+            token_entry=_env_reference_header,
+            token_from_env=True,
             format="json",
             servers_key="mcpServers",
             config_paths={"user": _in_home(".claude.json"), "project": _in_project(".mcp.json")},
@@ -328,6 +406,8 @@ CLIENTS: dict[str, ClientSpec] = {
         ClientSpec(
             id="codex",
             title="Codex CLI",
+            token_entry=_codex_token,
+            token_from_env=True,
             format="toml",
             servers_key="mcp_servers",
             config_paths={
@@ -342,14 +422,21 @@ CLIENTS: dict[str, ClientSpec] = {
             },
             timeout_note=(
                 f"Codex ends a tool call after tool_timeout_sec (default 60 s) and a server start "
-                f"after startup_timeout_sec (default 10 s); the entry sets {CODEX_TOOL_TIMEOUT_S} "
-                f"and {CODEX_STARTUP_TIMEOUT_S}"
+                f"after startup_timeout_sec (default 30 s in Codex 0.171); the entry sets "
+                f"{CODEX_TOOL_TIMEOUT_S} and {CODEX_STARTUP_TIMEOUT_S}"
             ),
-            notes=("Codex reads a project's .codex/config.toml only in a trusted project.",),
+            notes=(
+                "Codex reads a project's .codex/config.toml only in a trusted project.",
+                "Codex passes a stdio server only a few variables (HOME, PATH, LANG, ...), not "
+                "your shell's: `export TERMINUS_BASE_URL=...` has no effect there; put settings "
+                "in the entry with `install --env KEY=VALUE`.",
+            ),
         ),
         ClientSpec(
             id="gemini",
             title="Gemini CLI",
+            token_entry=_env_reference_header,
+            token_from_env=True,
             format="json",
             servers_key="mcpServers",
             config_paths={
@@ -366,7 +453,12 @@ CLIENTS: dict[str, ClientSpec] = {
                 f"Gemini CLI ends a tool call after the entry's `timeout` (ms, default 600000); "
                 f"the entry sets {GEMINI_TIMEOUT_MS}"
             ),
-            notes=("Gemini CLI's streamable-HTTP servers use `httpUrl` (`url` means SSE).",),
+            notes=(
+                "Gemini CLI's streamable-HTTP servers use `httpUrl` (`url` means SSE).",
+                "Gemini CLI disables every MCP server, user-level ones included, in a folder you "
+                "have not trusted: answer its trust prompt, or add the folder to "
+                "~/.gemini/trustedFolders.json as TRUST_FOLDER.",
+            ),
         ),
     )
 }

@@ -4,6 +4,10 @@ The rules, each covered by a test:
 
 - Only the one named entry (``terminus`` by default) changes; every other server and setting in
   the file is kept, in order.
+- Within that entry, keys the user added by hand (an ``Authorization`` header, Codex's
+  ``bearer_token_env_var``, a client's own options) are kept: only the keys ``install`` writes
+  are replaced, maps such as ``env`` and ``headers`` are merged key by key, and the keys of the
+  other transport go when the transport changes.
 - Idempotent: when the file already holds the same entry, nothing is written and no backup made.
 - Before a file changes, a copy is kept next to it as ``FILE.bak-<UTC timestamp>``.
 - A file that does not parse (or parses to the wrong shape) is refused with a message saying what
@@ -36,6 +40,8 @@ from terminus_mcp.integrations.clients import (
     Launch,
     Locations,
     Scope,
+    TransportKind,
+    merge_keys,
 )
 from terminus_mcp.integrations.instructions import upsert_block
 
@@ -127,8 +133,12 @@ def plan_install(
             why=f"{client.title} reads MCP servers only at scope: {scopes}",
             fix=f"run again with --scope {next(iter(client.config_paths))}",
         )
-    entry = client.entry(launch)
     before = _read(path)
+    entry = keep_user_keys(
+        _current_entry(client, before or "", name),
+        client.entry(launch),
+        stale=client.transport_keys(_other(launch)) - client.transport_keys(launch.transport),
+    )
     if client.format == "toml":
         after = merge_toml(before or "", client.servers_key, name, entry, path=path)
     else:
@@ -147,6 +157,37 @@ def plan_install(
         else:
             changes.append(_instruction_change(target))
     return InstallPlan(client, changes, notes)
+
+
+def keep_user_keys(
+    old: dict[str, Any] | None, new: dict[str, Any], *, stale: frozenset[str]
+) -> dict[str, Any]:
+    """The entry to write: ``new``, plus what ``old`` holds beyond it, less the ``stale`` keys.
+
+    ``stale`` are keys only the other transport writes (``command`` when the entry becomes
+    HTTP): they go. Every other key of ``old`` that ``new`` lacks is the user's and stays; maps
+    in both (``env``, ``headers``) are merged, ``new`` winning.
+    """
+    if old is None:
+        return new
+    kept = {key: value for key, value in old.items() if key not in stale and key not in new}
+    return {**merge_keys({k: v for k, v in old.items() if k in new}, new), **kept}
+
+
+def _other(launch: Launch) -> TransportKind:
+    return "http" if launch.transport == "stdio" else "stdio"
+
+
+def _current_entry(client: ClientSpec, text: str, name: str) -> dict[str, Any] | None:
+    """The entry ``name`` in ``text`` as the client reads it; None when absent or unreadable
+    (an unreadable file is refused later, with the reason)."""
+    try:
+        data = tomllib.loads(text) if client.format == "toml" else json.loads(text or "{}")
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError):
+        return None
+    servers = data.get(client.servers_key) if isinstance(data, dict) else None
+    entry = servers.get(name) if isinstance(servers, dict) else None
+    return entry if isinstance(entry, dict) else None
 
 
 def apply_plan(plan: InstallPlan, *, now: datetime | None = None) -> list[Applied]:

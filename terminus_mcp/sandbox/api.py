@@ -105,7 +105,8 @@ class SessionSpec(BaseModel):
     persistent: bool = False
     """Keep the container after this process ends, until the session's idle TTL, so a later
     process can take it over by its id (named sessions)."""
-    read_only_workspace: bool = False
+    read_only_workspace: bool | None = None
+    """Mount the workspace read-only; ``None`` follows the ``read_only_workspace`` setting."""
     image: str | None = None
     """Image override; ``None`` uses the configured sandbox image."""
     labels: dict[str, str] = Field(default_factory=dict)

@@ -30,8 +30,6 @@ from docker.models.containers import Container
 from terminus_mcp.errors import SandboxError, SessionNotFound
 from terminus_mcp.sandbox.api import (
     EngineInfo,
-    ExecResult,
-    OutputCallback,
     SessionInfo,
     SessionSpec,
 )
@@ -187,7 +185,7 @@ class SandboxManager:
         settings = self.settings
         workdir = resolve_workdir(spec.workdir, settings.allowed_roots)
         session_id = session_id or secrets.token_hex(6)
-        network = spec.network or settings.network
+        network = settings.network if spec.network is None else spec.network
         allow_hosts = check_hosts([*settings.allow_hosts, *spec.allow_hosts])
         labels = dict(spec.labels)
         if spec.persistent:
@@ -219,7 +217,11 @@ class SandboxManager:
                 image=spec.image or settings.sandbox_image,
                 workdir=workdir,
                 owner=self._owner,
-                read_only_workspace=spec.read_only_workspace or settings.read_only_workspace,
+                read_only_workspace=(
+                    settings.read_only_workspace
+                    if spec.read_only_workspace is None
+                    else spec.read_only_workspace
+                ),
                 extra_labels=labels,
                 allow_hosts=allow_hosts,
                 private_hosts=settings.allow_private_hosts,
@@ -304,19 +306,6 @@ class SandboxManager:
                 fix="use another session name, or wait until that process ends",
             )
         return container
-
-    async def run(
-        self,
-        session_id: str,
-        command: str,
-        *,
-        timeout_s: float | None = None,
-        on_output: OutputCallback | None = None,
-    ) -> ExecResult:
-        """Run a command in a session, with the timeout defaulted and clamped by the settings."""
-        return await self.get(session_id).run(
-            command, timeout_s=self.clamp_timeout(timeout_s), on_output=on_output
-        )
 
     def clamp_timeout(self, timeout_s: float | None) -> float:
         """``timeout_s`` (or the default) limited to ``max_command_timeout_s``."""

@@ -17,6 +17,12 @@ from docker.types import Mount
 from terminus_mcp.errors import WorkspaceError
 from terminus_mcp.sandbox.hardening import WORKSPACE
 
+HOW_TO_ALLOW = (
+    "add its parent to the allowed roots: TERMINUS_ALLOWED_ROOTS=DIR1:DIR2 in the "
+    'environment, or allowed_roots = ["DIR1", "DIR2"] in the config file'
+)
+"""How a user widens the allowed roots (there is no command-line flag for it)."""
+
 
 def resolve_workdir(workdir: Path | str, allowed_roots: Sequence[Path]) -> Path:
     """The real path of ``workdir`` if it is an existing folder inside an allowed root.
@@ -43,10 +49,7 @@ def resolve_workdir(workdir: Path | str, allowed_roots: Sequence[Path]) -> Path:
         raise WorkspaceError(
             f"workdir {path} is outside the allowed roots{via}",
             why=f"sandboxes may only mount folders inside: {shown}",
-            fix=(
-                "use a folder inside an allowed root, or add its parent to allowed_roots "
-                "(TERMINUS_ALLOWED_ROOTS or --allowed-roots)"
-            ),
+            fix=f"use a folder inside an allowed root, or {HOW_TO_ALLOW}",
         )
     return real
 

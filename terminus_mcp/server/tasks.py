@@ -12,7 +12,9 @@ and tasks on the same ``session_id`` run one after another, in submission order.
 The seam is :data:`TaskRunner` (in production ``TerminusService.run_task``). Cancelling a task
 calls its :class:`~terminus_mcp.service.TaskHandle`, and the runner returns its partial
 ``cancelled`` result; a runner stopped by cancellation instead (shutdown) leaves its partial
-result on the handle, or the registry builds one from the events it saw.
+result on the handle, or the handle builds one from the task's record (one place builds every
+stopped result: :meth:`~terminus_mcp.service.TaskHandle.stopped_result`). The registry's task
+id is the handle's, so a task, its log and its transcript share one id.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
-from terminus_mcp.agent.result import CommandRecord, TaskResult, TaskStatus, Timings
+from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.errors import Busy, TaskNotFound, TerminusError
-from terminus_mcp.service import EventCallback, EventKind, TaskEvent, TaskHandle, TaskRequest
+from terminus_mcp.service import EventCallback, TaskEvent, TaskHandle, TaskRequest
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,6 @@ class TrackedTask:
     result: TaskResult | None = None
     error: TerminusError | None = None
     """A refusal raised by the runner (bad workdir, backend not configured): shown to the caller."""
-    cancel_requested: bool = False
     done: anyio.Event = field(default_factory=anyio.Event)
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     handle: TaskHandle = field(default_factory=TaskHandle)
@@ -127,7 +128,6 @@ class TaskRegistry:
         assert self._group is not None
         for task in self._tasks.values():
             if task.phase is not TaskPhase.DONE:
-                task.cancel_requested = True
                 task.handle.cancel()
                 task.scope.cancel()
         self._group.cancel_scope.cancel()
@@ -193,8 +193,9 @@ class TaskRegistry:
                     "max_queued_tasks in the server's settings"
                 ),
             )
+        handle = TaskHandle()
         task = TrackedTask(
-            id="t-" + secrets.token_hex(6), request=request, submitted_at=self._clock()
+            id=handle.task_id, request=request, submitted_at=self._clock(), handle=handle
         )
         self._tasks[task.id] = task
         self._group.start_soon(self._run, task, name=f"terminus task {task.id}")
@@ -233,16 +234,15 @@ class TaskRegistry:
         except Exception:
             ref = new_correlation_id()
             logger.exception("task %s failed with an internal error [ref %s]", task.id, ref)
-            task.result = self._fallback_result(
-                task,
-                TaskStatus.FAILED,
-                error=f"internal error in terminus-mcp [ref {ref}]; the server log has details",
+            error = f"internal error in terminus-mcp [ref {ref}]; the server log has details"
+            task.result = task.handle.stopped_result(
+                task.request.query, TaskStatus.FAILED, f"the task failed: {error}", error=error
             )
         finally:
             if task.result is None and task.error is None:
                 # Stopped by cancellation: keep the runner's partial result, else the events.
-                task.result = task.handle.result or self._fallback_result(
-                    task, TaskStatus.CANCELLED
+                task.result = task.handle.result or task.handle.stopped_result(
+                    task.request.query, TaskStatus.CANCELLED, "the task was cancelled"
                 )
             task.phase = TaskPhase.DONE
             task.finished_at = self._clock()
@@ -261,38 +261,6 @@ class TaskRegistry:
                 stream.send_nowait(event)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 task.listeners.discard(stream)
-
-    def _fallback_result(
-        self, task: TrackedTask, status: TaskStatus, *, error: str | None = None
-    ) -> TaskResult:
-        """A result built from the events seen, for a runner that raised or was cancelled."""
-        commands: list[CommandRecord] = []
-        for event in task.events:
-            if event.kind is EventKind.COMMAND_FINISHED and event.command is not None:
-                commands.append(
-                    CommandRecord(
-                        command=event.command,
-                        exit_code=event.exit_code,
-                        duration_s=0.0,
-                        output_chars=0,
-                        output_tokens=0,
-                    )
-                )
-        ran = f"{len(commands)} command(s) finished before that" if commands else "nothing ran"
-        if status is TaskStatus.CANCELLED:
-            answer = f"The task was cancelled; {ran}."
-        else:
-            answer = f"The task failed: {error}; {ran}."
-        now = self._clock()
-        start = task.started_at or task.submitted_at
-        return TaskResult(
-            status=status,
-            answer=answer,
-            commands=commands,
-            session_id=task.request.session_id,
-            error=error,
-            timings=Timings(started_at=start, finished_at=now, total_s=max(0.0, now - start)),
-        )
 
     # --- waiting and cancelling -----------------------------------------------------------
 
@@ -353,7 +321,6 @@ class TaskRegistry:
         """
         if task.phase is TaskPhase.DONE:
             return
-        task.cancel_requested = True
         task.handle.cancel()
         if task.phase is TaskPhase.QUEUED:
             task.scope.cancel()

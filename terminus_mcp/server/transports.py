@@ -21,7 +21,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
-from terminus_mcp.server.app import AppState, EngineFactory, build_server, open_state
+from terminus_mcp.server.app import AppState, build_server, open_state
 from terminus_mcp.server.auth import http_auth, is_loopback
 from terminus_mcp.settings import Settings
 
@@ -107,33 +107,33 @@ async def _exit_when_released(released: anyio.Event) -> None:
         os._exit(0)
 
 
-async def serve_async(settings: Settings, *, engine_factory: EngineFactory | None = None) -> None:
+async def serve_async(settings: Settings) -> None:
     """Serve until stdin closes (stdio) or SIGTERM/SIGINT; release everything on the way out.
 
     Raises:
         ConfigError: a non-loopback HTTP bind without an auth token, or a bad token file.
     """
     if settings.transport == "stdio":
-        await _serve_stdio(settings, engine_factory)
+        await _serve_stdio(settings)
     else:
-        await _serve_http(settings, engine_factory)
+        await _serve_http(settings)
     logger.info("server stopped; all tasks and sandboxes released")
 
 
-async def _serve_stdio(settings: Settings, engine_factory: EngineFactory | None) -> None:
+async def _serve_stdio(settings: Settings) -> None:
     # The lifespan owns the state here, so it is released before the stdin reader is awaited.
     released = anyio.Event()
-    server = build_server(settings, engine_factory=engine_factory, on_state_closed=released.set)
+    server = build_server(settings, on_state_closed=released.set)
     async with anyio.create_task_group() as tg:
         tg.start_soon(_watch_signals, tg.cancel_scope, None, released)
         await server.run_stdio_async()
         tg.cancel_scope.cancel()
 
 
-async def _serve_http(settings: Settings, engine_factory: EngineFactory | None) -> None:
+async def _serve_http(settings: Settings) -> None:
     # One state for the process: the SSE transport enters the lifespan once per connection.
     http_auth(settings)  # refuse a non-loopback bind without a token before opening anything
-    async with open_state(settings, engine_factory) as state, anyio.create_task_group() as tg:
+    async with open_state(settings) as state, anyio.create_task_group() as tg:
         server = build_server(settings, state=state, with_http_auth=True)
         config = uvicorn.Config(
             http_app(server, settings),
@@ -151,7 +151,7 @@ async def _serve_http(settings: Settings, engine_factory: EngineFactory | None) 
         tg.cancel_scope.cancel()
 
 
-def serve(settings: Settings, *, engine_factory: EngineFactory | None = None) -> None:
+def serve(settings: Settings) -> None:
     """Blocking entry point of ``terminus-mcp serve``."""
     configure_logging(settings.log_level)
     try:
@@ -161,7 +161,7 @@ def serve(settings: Settings, *, engine_factory: EngineFactory | None = None) ->
     else:
         backend_options = {"use_uvloop": True}
     anyio.run(
-        lambda: serve_async(settings, engine_factory=engine_factory),
+        lambda: serve_async(settings),
         backend="asyncio",
         backend_options=backend_options,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from terminus_mcp.errors import WorkspaceError
+from terminus_mcp.sandbox.workspace import HOW_TO_ALLOW
 
 
 def paths_of_roots(uris: Sequence[str]) -> list[Path]:
@@ -55,7 +56,7 @@ def resolve_workdir(
         raise WorkspaceError(
             f"workdir {path} is not allowed",
             why=f"it is outside the server's allowed roots: {roots}",
-            fix="pass a folder inside one of them, or add a root to the allowed_roots setting",
+            fix=f"pass a folder inside one of them, or {HOW_TO_ALLOW}",
         )
     if client_roots is not None and not _inside(path, client_roots):
         roots = ", ".join(str(r) for r in client_roots) or "(none)"

@@ -45,6 +45,10 @@ def test_run_prints_the_answer_and_progress(workspace: Path) -> None:
     assert done.stdout.startswith("<final_answer>\n(direct mode: no model was used)\n")
     assert "tests/test_inventory.py::test_discount_is_subtracted" in done.stdout
     assert "terminus-mcp: [2/10] $ python3 -m pytest -p no:cacheprovider" in done.stderr
+    # Direct mode has no model, and its progress lines say so.
+    assert "terminus-mcp: [1/10] next command chosen" in done.stderr
+    assert "summary written" in done.stderr
+    assert "model" not in done.stderr
 
 
 def test_run_json_and_exit_status_of_an_incomplete_task(workspace: Path) -> None:

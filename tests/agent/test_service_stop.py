@@ -3,6 +3,7 @@ container behind and still reports what ran."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -10,8 +11,10 @@ import pytest
 from conftest import sandbox_settings
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
+from terminus_mcp.models.base import ChatMessage, ModelReply, ToolSpec
 from terminus_mcp.models.scripted import ScriptedBackend
 from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.server.tasks import TaskRegistry
 from terminus_mcp.service import TaskHandle, TaskRequest, TerminusService
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
@@ -120,3 +123,59 @@ async def test_a_named_session_keeps_its_shell_state_between_tasks(
         assert log.commands[0].output == "kept /tmp\n"
         await service.close_session("named-1")
     assert "named-1" not in [s.id for s in sandbox_manager.sessions()]
+
+
+class _BrokenAfterOneCommand(ScriptedBackend):
+    """Plays one call, then fails with a bug (not a terminus-mcp error) on the next turn."""
+
+    def __init__(self) -> None:
+        super().__init__([ScriptedBackend.call("echo started")])
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSpec],
+        *,
+        temperature: float,
+        max_tokens: int,
+        require_call: bool = False,
+    ) -> ModelReply:
+        if self.requests:
+            raise RuntimeError("a bug")
+        return await super().complete(
+            messages,
+            tools,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            require_call=require_call,
+        )
+
+
+async def test_a_task_its_log_and_its_transcript_share_one_id_through_the_registry(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    async with await _service(workspace, sandbox_manager, _BrokenAfterOneCommand()) as service:
+        registry = TaskRegistry(
+            lambda req, on_event, handle: service.run_task(req, on_event, handle=handle),
+            max_concurrent=1,
+            max_queued=0,
+            result_ttl_s=60,
+            max_kept_results=5,
+        )
+        async with registry:
+            task = await registry.wait(
+                registry.submit(TaskRequest(query="q", workdir=workspace)).id, 60
+            )
+        assert task.result is not None
+        # The internal error is a failed result built from the task's record: the command that
+        # ran keeps its duration and tokens.
+        assert task.result.status is TaskStatus.FAILED, task.result.answer
+        [command] = task.result.commands
+        assert command.command == "echo started"
+        assert command.duration_s > 0
+        assert command.output_tokens > 0
+        assert task.result.timings.total_s > 0
+        # One id: the registry's task id names the result's transcript, the log and the file.
+        assert task.result.transcript_id == task.id
+        assert [c.command for c in service.task_log(task.id).commands] == ["echo started"]
+        assert (workspace.parent / ".state" / "transcripts" / f"{task.id}.jsonl").is_file()

@@ -125,9 +125,107 @@ def test_install_merges_keeps_others_backs_up_and_is_idempotent(
     # A changed launch replaces the entry (not a second one) and keeps a second backup.
     apply_plan(plan_install(spec, HTTP, scope=scope, where=where))
     data = load(path)
-    assert data[spec.servers_key]["terminus"] == spec.entry(HTTP)
+    entry = data[spec.servers_key]["terminus"]
+    if client_id == "claude-desktop":
+        # Its HTTP bridge is a command too, with the same keys as the stdio entry: `env` cannot
+        # be told from one the user added, so it stays (mcp-remote ignores it).
+        assert entry.pop("env") == dict(STDIO.env)
+    assert entry == spec.entry(HTTP)
     assert set(data[spec.servers_key]) == {"other", "terminus"}
     assert len(backups(path)) == 2
+
+
+def user_keys(client_id: str) -> dict[str, Any]:
+    """What a user adds by hand to an HTTP entry, as each client's docs show."""
+    if client_id == "codex":
+        return {"bearer_token_env_var": "MY_TOKEN", "enabled_tools": ["run_terminal_task"]}
+    if client_id == "claude-desktop":
+        return {"env": {"NODE_EXTRA_CA_CERTS": "/etc/ca.pem"}}
+    return {"headers": {"Authorization": "Bearer abc", "X-Team": "build"}, "disabled": False}
+
+
+@pytest.mark.parametrize(("client_id", "scope"), CASES)
+def test_reinstall_keeps_keys_the_user_added(
+    client_id: str, scope: Scope, where: Locations
+) -> None:
+    spec = get_client(client_id)
+    apply_plan(plan_install(spec, HTTP, scope=scope, where=where))
+    path = spec.config_path(scope, where)
+    assert path is not None
+    added = user_keys(client_id)
+    if spec.format == "toml":
+        text = path.read_text()
+        extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in added.items())
+        path.write_text(
+            text.replace("[mcp_servers.terminus]\n", "[mcp_servers.terminus]\n" + extra)
+        )
+    else:
+        data = load(path)
+        data[spec.servers_key]["terminus"].update(added)
+        path.write_text(json.dumps(data, indent=2))
+    assert plan_install(spec, HTTP, scope=scope, where=where).pending == []  # nothing to do
+
+    moved = Launch(transport="http", url="http://127.0.0.1:7000/mcp")
+    apply_plan(plan_install(spec, moved, scope=scope, where=where))
+    entry = load(path)[spec.servers_key]["terminus"]
+    assert entry == {**added, **spec.entry(moved)}
+
+    # To stdio: the keys only an HTTP entry holds go, the user's other keys stay, and a map
+    # both hold (Claude Desktop's env) is merged.
+    apply_plan(plan_install(spec, STDIO, scope=scope, where=where))
+    entry = load(path)[spec.servers_key]["terminus"]
+    http_only = spec.transport_keys("http") - spec.transport_keys("stdio")
+    assert http_only >= ({"headers"} if client_id not in ("codex", "claude-desktop") else set())
+    expected = {k: v for k, v in added.items() if k not in http_only} | spec.entry(STDIO)
+    if client_id == "claude-desktop":
+        expected["env"] = {"NODE_EXTRA_CA_CERTS": "/etc/ca.pem", **STDIO.env}
+    assert entry == expected
+
+
+@pytest.mark.parametrize(
+    ("client_id", "form"),
+    [
+        ("claude-code", {"headers": {"Authorization": "Bearer ${TERMINUS_TEST_TOKEN}"}}),
+        ("gemini", {"headers": {"Authorization": "Bearer ${TERMINUS_TEST_TOKEN}"}}),
+        ("codex", {"bearer_token_env_var": "TERMINUS_TEST_TOKEN"}),
+        ("cursor", {"headers": {"Authorization": "Bearer s3cret"}}),
+        ("vscode", {"headers": {"Authorization": "Bearer s3cret"}}),
+        ("windsurf", {"headers": {"Authorization": "Bearer s3cret"}}),
+        ("zed", {"headers": {"Authorization": "Bearer s3cret"}}),
+        (
+            "claude-desktop",
+            {
+                "args": ["-y", "mcp-remote", HTTP.url, "--header", "Authorization:${AUTH_HEADER}"],
+                "env": {"AUTH_HEADER": "Bearer s3cret"},
+            },
+        ),
+    ],
+)
+def test_token_is_written_in_each_clients_form(
+    client_id: str, form: dict[str, Any], fake_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERMINUS_TEST_TOKEN", "s3cret")
+    spec = get_client(client_id)
+    args = ["install", client_id, "--transport", "http", "--url", HTTP.url, "--scope", "user"]
+    assert main([*args, "--token-env", "TERMINUS_TEST_TOKEN"]) == 0
+    path = spec.config_path("user", Locations(home=fake_home / "home", project=Path.cwd()))
+    assert path is not None
+    entry = load(path)[spec.servers_key]["terminus"]
+    assert form.items() <= entry.items(), entry
+    assert spec.token_from_env == ("s3cret" not in path.read_text())
+
+
+def test_token_option_refusals(fake_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["install", "claude-code", "--token-env", "T"]) == 2  # stdio: no token
+    assert "--token-env applies to HTTP entries only" in capsys.readouterr().err
+    http = ["install", "cursor", "--transport", "http"]
+    assert main([*http, "--token-env", "TERMINUS_UNSET_TOKEN"]) == 2
+    err = capsys.readouterr().err
+    assert "TERMINUS_UNSET_TOKEN is not set" in err
+    assert "export TERMINUS_UNSET_TOKEN=" in err
+    assert main([*http, "--token-env", "Bearer abc"]) == 2
+    assert "not an environment variable name" in capsys.readouterr().err
+    assert [p for p in fake_home.rglob("*") if p.is_file()] == []
 
 
 @pytest.mark.parametrize(("client_id", "scope"), CASES)

@@ -321,6 +321,29 @@ async def test_read_only_workspace(sandbox_manager: SandboxManager, workspace: P
         await sandbox_manager.close(session.id)
 
 
+async def test_a_session_spec_overrides_the_settings_either_way(
+    docker_client: docker.DockerClient, workspace_root: Path, workspace: Path
+) -> None:
+    """``False`` in the spec beats ``True`` in the settings (and ``None`` follows them)."""
+    settings = sandbox_settings(workspace_root, network=True, read_only_workspace=True)
+    async with SandboxManager(settings, client=docker_client) as manager:
+        cases = [
+            (SessionSpec(workdir=workspace), "bridge", True),
+            (
+                SessionSpec(workdir=workspace, network=False, read_only_workspace=False),
+                "none",
+                False,
+            ),
+        ]
+        for spec, network_mode, read_only in cases:
+            session = await manager.create(spec)
+            host = docker_client.api.inspect_container(session.container_id)["HostConfig"]
+            assert host["NetworkMode"] == network_mode
+            written = await session.run("touch x && rm x", timeout_s=10)
+            assert (written.exit_code != 0) == read_only, written.output
+            await manager.close(session.id)
+
+
 # --- limits and faults ----------------------------------------------------------------------
 
 
