@@ -233,7 +233,7 @@ class TerminusService:
                         session = await self._open(sandboxes, spec, request.session_id)
                         recorder.session_id = request.session_id
                         try:
-                            with model_session(transcript_id):
+                            with model_session(handle.task_id):
                                 result = await run_loop(
                                     request.query,
                                     session=self._masked(session),
