@@ -20,9 +20,10 @@ from terminus_mcp.service import TaskEvent, TaskRequest, TerminusService
 EPILOG = """\
 exit status:
   0  the task completed: the model (or the direct mode) gave its final answer
-  1  the task ended without one: incomplete (turn limit, loop, malformed replies),
-     failed (model endpoint or sandbox broke), timed_out or cancelled; the answer is
-     still printed, built from what ran
+  1  the task ended without one: incomplete (turn limit, loop, malformed replies; in
+     direct mode, parts of the query the rules could not do, listed under "Not done:"
+     with what to do), failed (model endpoint or sandbox broke), timed_out or
+     cancelled; the answer is still printed, built from what ran
   2  the task could not start (bad settings, workdir outside the allowed roots, no Docker)
   130  interrupted (Ctrl-C); the sandbox is removed first
 """
@@ -47,7 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         help="project folder mounted at /workspace (default: the current folder)",
     )
-    parser.add_argument("--session", metavar="ID", help="reuse (or create) a named sandbox session")
+    parser.add_argument(
+        "--session",
+        metavar="NAME",
+        help="reuse (or create) a named sandbox session; it outlives this command until it "
+        "has been idle for session_idle_ttl_s",
+    )
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="deadline for the task")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -55,6 +61,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_setting_flag(parser, "model")
     add_setting_flag(parser, "base_url")
     add_setting_flag(parser, "max_turns", type=int)
+    add_setting_flag(parser, "network", choices=["none", "allowlist", "open"])
+    add_setting_flag(parser, "allow_hosts", metavar="HOST,...")
     parser.set_defaults(handler=_run)
 
 

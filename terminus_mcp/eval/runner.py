@@ -38,7 +38,7 @@ from terminus_mcp.eval.judge import Judge
 from terminus_mcp.eval.results import EvalReport, TaskRow
 from terminus_mcp.eval.suite import Suite, TaskSpec
 from terminus_mcp.models.base import ModelBackend
-from terminus_mcp.sandbox.api import ExecResult, Session, SessionSpec
+from terminus_mcp.sandbox.api import ExecResult, Sandboxes, Session, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import TaskRequest, TerminusService
 from terminus_mcp.settings import Settings
@@ -133,7 +133,7 @@ async def run_suite(
 async def _run_task(
     task: TaskSpec,
     folder: Path,
-    sandboxes: SandboxManager,
+    sandboxes: Sandboxes,
     service: TerminusService,
     judge: Judge | None,
 ) -> tuple[TaskRow, TaskResult | None]:
@@ -198,7 +198,7 @@ def _error_row(task: TaskSpec, error: str) -> TaskRow:
     )
 
 
-async def prepare_repository(task: TaskSpec, target: Path, sandboxes: SandboxManager) -> Path:
+async def prepare_repository(task: TaskSpec, target: Path, sandboxes: Sandboxes) -> Path:
     """Write the task's repository into ``target`` (copied, generated, or fetched), apply its
     patches, install its Node.js tools, and run its setup commands there.
 
@@ -247,7 +247,7 @@ async def _generate(task: TaskSpec, argv: list[str]) -> None:
         )
 
 
-async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: SandboxManager) -> None:
+async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: Sandboxes) -> None:
     session = await sandboxes.create(SessionSpec(workdir=workdir, labels={"eval-task": task.name}))
     try:
         for command in task.setup:
@@ -262,7 +262,7 @@ async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: SandboxManager) -
         await sandboxes.close(session.id)
 
 
-async def run_baseline(task: TaskSpec, workdir: Path, sandboxes: SandboxManager) -> Baseline:
+async def run_baseline(task: TaskSpec, workdir: Path, sandboxes: Sandboxes) -> Baseline:
     """Run the baseline commands in a fresh sandbox and count what a main agent would read."""
     session = await sandboxes.create(SessionSpec(workdir=workdir, labels={"eval-task": task.name}))
     outputs: list[str] = []
