@@ -74,6 +74,7 @@ def _sources() -> list[Source]:
 
 def run_sources(sources: list[Source], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    (out / "machine.json").write_text(json.dumps(_machine(), indent=2) + "\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for source in sources:
         sys.stderr.write(f"running: {source.shown}\n")
@@ -92,8 +93,6 @@ def run_sources(sources: list[Source], out: Path) -> None:
             raise SystemExit(
                 f"`{source.shown}` exited with {done.returncode}; see {out}/{source.name}.err"
             )
-    machine = _machine()
-    (out / "machine.json").write_text(json.dumps(machine, indent=2) + "\n")
 
 
 def _machine() -> dict[str, str]:
@@ -112,6 +111,8 @@ def _machine() -> dict[str, str]:
         "memory": f"{mem_kib / 1024 / 1024:.0f} GiB",
         "os": platform.platform(terse=True),
         "docker": docker or "unknown",
+        "image": os.environ.get("TERMINUS_SANDBOX_IMAGE", "terminus-mcp-sandbox:latest"),
+        "load": f"{os.getloadavg()[0]:.1f}",
         "date": datetime.date.today().isoformat(),
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -126,7 +127,8 @@ def _pct(value: float | None) -> str:
 def _machine_line(machine: dict[str, str]) -> str:
     return (
         f"{machine['cores']} cores, {machine['memory']}, {machine['os']}, Docker "
-        f"{machine['docker']}, {machine['date']}, commit {machine['commit']}"
+        f"{machine['docker']}, sandbox image {machine.get('image', '?')}, load average "
+        f"{machine.get('load', '?')} at the start, {machine['date']}, commit {machine['commit']}"
     )
 
 
