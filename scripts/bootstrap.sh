@@ -86,6 +86,17 @@ build_flags=(--if-missing)
 if ! .venv/bin/terminus-mcp sandbox build "${build_flags[@]}" >&2; then
   die "the sandbox image could not be built; see the output above"
 fi
+# The realworld eval suite fetches projects on the host with npm (npm pack, npm install) and
+# apt-get source, and applies patches with patch: install what is missing from Debian.
+if [[ $(id -u) == 0 ]]; then
+  missing=()
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  command -v patch >/dev/null 2>&1 || missing+=(patch)
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]} (the realworld eval suite fetches and patches projects with them)"
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2; apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null; }
+  fi
+fi
 # --- 4. Podman (the conformance suite runs on Docker and on Podman) --------------------------
 image=terminus-mcp-sandbox:latest
 images=("$image" terminus-mcp-proxy:latest)  # the sandbox, and the egress proxy of allowlist sandboxes

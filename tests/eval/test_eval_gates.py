@@ -40,6 +40,7 @@ async def test_builtin_suite_in_direct_mode_passes_the_gates(
     report, text = await _run_direct("builtin", tmp_path)
     assert len(report.rows) >= 15
     assert check_gates(report).failures == [], text
+    assert all(r.done for r in report.rows), text
     hanging = next(r for r in report.rows if r.name == "py-hanging-test")
     assert hanging.wall_s < 30, "the hanging task must be stopped by its short timeout"
     assert all(r.baseline_tokens > 0 for r in report.rows)
