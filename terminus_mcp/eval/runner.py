@@ -88,7 +88,8 @@ async def run_suite(
     ``backend`` replaces the backend the settings select (a scripted model in tests); it is
     closed at the end, like a configured one. Workspaces live in a temporary folder under
     ``work_root`` (the system's temp folder by default), added to the allowed roots for this
-    run.
+    run. Project environments are off: the baseline runs the task's commands as they are, so
+    the delegated run must too (a task's own setup commands prepare its repository).
 
     Raises:
         DockerUnavailable, ImageMissing: no sandbox can run at all.
@@ -99,7 +100,9 @@ async def run_suite(
         lambda: tempfile.mkdtemp(prefix="terminus-eval-", dir=work_root)
     )
     base = Path(await anyio.Path(made).resolve())
-    settings = settings.model_copy(update={"allowed_roots": [*settings.allowed_roots, base]})
+    settings = settings.model_copy(
+        update={"allowed_roots": [*settings.allowed_roots, base], "project_environments": False}
+    )
     rows: list[TaskRow] = []
     backend_name = ""
     model_used = False
