@@ -140,6 +140,8 @@ def test_a_query_may_be_a_command_line_itself(query: str, bare: str | None) -> N
         ("go mod download", Kind.INSTALL),
         ("ruff check .", Kind.LINT),
         ("npm run lint", Kind.LINT),
+        ("./build.sh --release", Kind.BUILD),
+        ("sh run_tests.sh", Kind.TEST),
         ("echo done", None),
     ],
 )
