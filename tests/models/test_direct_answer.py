@@ -4,6 +4,7 @@ raw output, paths as the project sees them, no duplicated lines, quotes kept, an
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 APP = (
     "import sys\n\n\ndef parse(line):\n    key, value = line.split('=')\n    return key, value\n"
@@ -138,3 +141,14 @@ async def _output_of(workspace: Path, sandbox_manager: SandboxManager, command: 
         return (await session.run(command, timeout_s=60)).output
     finally:
         await sandbox_manager.close(session.id)
+
+
+async def test_an_error_two_commands_print_is_shown_once(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    shutil.copytree(FIXTURES / "c-compile-error", workspace, dirs_exist_ok=True)
+    write_project(workspace, {})
+    result = await run_direct(workspace, sandbox_manager, "Run `make -k`, then `make app`.")
+    assert [c.exit_code for c in task_commands(result)] == [2, 2]
+    assert result.answer.count("src/parser.c:10:12: error: ‘tokn’ undeclared") == 1
+    assert "as in the summary above)" in result.answer

@@ -270,3 +270,20 @@ async def test_zero_tests_run_is_never_a_pass(
     assert _chosen(result) == ["npm test"]
     assert task_commands(result)[0].exit_code == 0
     assert "Summary: exit code 0; no tests ran" in result.answer
+
+
+async def test_the_probe_of_a_huge_repository_stays_small(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    noise = "".join(f"      - run: echo step {i} {'x' * 60}\n" for i in range(400))
+    files = {f"data/file_{i:05}.txt": "x\n" for i in range(3000)}
+    files |= {f"top_{i:04}.txt": "" for i in range(1000)}
+    files |= {
+        f".github/workflows/w{i:02}.yml": f"jobs:\n  j:\n    steps:\n{noise}" for i in range(20)
+    }
+    files["Makefile"] = "".join(f"t{i}:\n\t@true\n" for i in range(2000)) + "test:\n\t@echo ok\n"
+    result = await _run(workspace, sandbox_manager, files, "run the tests")
+    probe = result.commands[0]
+    assert probe.probe
+    assert probe.output_chars < 60_000
+    assert _chosen(result) == ["make test"]

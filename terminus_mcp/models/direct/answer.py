@@ -167,6 +167,21 @@ def trim_middle(lines: Sequence[str], keep: int) -> list[str]:
     return [*lines[:head], f"[... {cut} lines cut ...]", *lines[len(lines) - tail :]]
 
 
+def without_repeats(reports: list[RunReport]) -> list[RunReport]:
+    """Each summary without the detail lines an earlier summary already shows (a build error
+    that ``make`` and then ``make test`` both print is shown once)."""
+    seen: set[str] = set()
+    kept = []
+    for report in reports:
+        head, *details = report.summary
+        fresh = [line for line in details if line.strip() not in seen]
+        if len(fresh) < len(details):
+            fresh.append(f"({len(details) - len(fresh)} more lines as in the summary above)")
+        seen.update(line.strip() for line in details)
+        kept.append(RunReport(report.command, [head, *fresh], report.chose))
+    return kept
+
+
 def render(frame_head: list[str], reports: list[RunReport], frame_tail: list[str]) -> str:
     lines = ["<final_answer>", *frame_head]
     for report in reports:

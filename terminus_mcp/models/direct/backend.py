@@ -22,7 +22,13 @@ from terminus_mcp.agent.contract import LAST_TURN_MESSAGE, TOOL_NAME, query_of
 from terminus_mcp.agent.fallback import PROBE_MARK
 from terminus_mcp.agent.observation import ObservedResult, read_observation
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
-from terminus_mcp.models.direct.answer import RunReport, fit, summarize, traceback_lines
+from terminus_mcp.models.direct.answer import (
+    RunReport,
+    fit,
+    summarize,
+    traceback_lines,
+    without_repeats,
+)
 from terminus_mcp.models.direct.plan import ADVICE, Plan, needs_probe, plan_task
 from terminus_mcp.models.direct.probe import Workspace, probe_command, query_words, read_probe
 from terminus_mcp.models.direct.query import read_query
@@ -93,7 +99,13 @@ def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -
     if not runs:
         tail.append(f"Nothing was run: {ADVICE}.")
     raw = sum(count(observed.output) for _, observed in runs)
-    answer = fit([DIRECT_NOTE], reports, tail, budget=max(raw, MIN_ANSWER_TOKENS), count=count)
+    answer = fit(
+        [DIRECT_NOTE],
+        without_repeats(reports),
+        tail,
+        budget=max(raw, MIN_ANSWER_TOKENS),
+        count=count,
+    )
     return ModelReply(content=answer, complete=not not_done)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from terminus_mcp.agent.fallback import PROBE_MARK
+from terminus_mcp.models.direct.steps import MAKE_TARGETS
 
 SECTION = "@@terminus-probe "
 """Prefix of the line that opens each section of the probe's output."""
@@ -61,6 +62,8 @@ TOOLS = (
 )
 """Programs the command choice may pick; the probe checks which of them the sandbox has."""
 
+_KEPT_TARGETS = "|".join(t for targets in MAKE_TARGETS.values() for t in targets)
+"""Targets listed even past the cap: the ones the command choice looks for."""
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.+-]*")
 
 
@@ -102,7 +105,7 @@ def probe_command(words: Iterable[str]) -> str:
             "timeout 20 make -qp 2>/dev/null | awk -F: "
             "'/^# Not a target/ {skip=1; next} "
             "/^[A-Za-z0-9_][^:=#%$ \\t]*:([^=]|$)/ { if (!skip) print $1 } {skip=0}' "
-            f"| sort -u | head -n {MAX_TARGETS}; fi",
+            f"| sort -u | awk '/^({_KEPT_TARGETS})$/ {{ print; next }} n++ < {MAX_TARGETS}'; fi",
         ),
         _section("network", "ls /sys/class/net"),
         _section(

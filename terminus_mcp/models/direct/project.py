@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
 from terminus_mcp.models.direct.probe import Workspace
 from terminus_mcp.models.direct.steps import (
+    MAKE_TARGETS,
     Kind,
     kind_of,
     programs,
@@ -39,11 +40,6 @@ CMAKE_BUILD = "cmake -S . -B build && cmake --build build"
 NPM_PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)
 """npm init's default test script: ``echo "Error: no test specified" && exit 1``."""
 
-_MAKE_TARGETS = {
-    Kind.TEST: ("test", "check", "tests"),
-    Kind.LINT: ("lint", "check-format", "typecheck"),
-    Kind.INSTALL: ("deps", "install-deps", "dev-install"),
-}
 _NPM_SCRIPTS = {Kind.TEST: ("test",), Kind.BUILD: ("build",), Kind.LINT: ("lint",)}
 
 
@@ -76,7 +72,7 @@ def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
     if makefile and w.make_targets:
         if kind is Kind.BUILD:
             yield Choice("make", f"{makefile} default target")
-        for target in _MAKE_TARGETS.get(kind, ()):
+        for target in MAKE_TARGETS.get(kind, ()):
             if target in w.make_targets:
                 yield Choice(f"make {target}", f"{makefile} target `{target}`")
     scripts = w.npm_scripts
@@ -265,6 +261,6 @@ def _nothing_found(w: Workspace, kind: Kind) -> str:
     if w.makefile and not w.make_targets:
         hints.append(f"`make -qp` listed no targets in {w.makefile}")
     elif w.makefile and kind is not Kind.BUILD:
-        hints.append(f"{w.makefile} has no {'/'.join(_MAKE_TARGETS.get(kind, ()))} target")
+        hints.append(f"{w.makefile} has no {'/'.join(MAKE_TARGETS.get(kind, ()))} target")
     extra = f" ({'; '.join(hints)})" if hints else ""
     return f"no CI step, script, target or manifest for it was found{extra}; top level: {listing}"

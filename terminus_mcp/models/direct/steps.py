@@ -20,6 +20,13 @@ class Kind(StrEnum):
     LINT = "run the linters"
 
 
+MAKE_TARGETS = {
+    Kind.TEST: ("test", "check", "tests"),
+    Kind.LINT: ("lint", "check-format", "typecheck"),
+    Kind.INSTALL: ("deps", "install-deps", "dev-install"),
+}
+"""Makefile targets that do a step, best first (``make`` alone builds)."""
+
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SPLIT = re.compile(r"&&|\|\||;|\|")
 
