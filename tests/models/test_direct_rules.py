@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
+from terminus_mcp.models.direct.probe import read_probe
+from terminus_mcp.models.direct.project import Choice, choose
 from terminus_mcp.models.direct.query import PartKind, read_query
 from terminus_mcp.models.direct.steps import Kind, kind_of, programs
 
@@ -260,3 +262,16 @@ def test_nox_sessions_with_literal_arguments() -> None:
     assert [(c.command, c.source) for c in nox_commands(nox)] == [
         ("pytest -q tests", "noxfile.py session `tests`")
     ]
+
+
+def test_install_prefers_the_lock_file_over_ci_machine_setup() -> None:
+    probe = (
+        "@@terminus-probe file .github/workflows/ci.yml\n"
+        "jobs:\n  t:\n    steps:\n      - run: sudo apt-get install -y libpng-dev\n"
+        "      - run: npm ci\n"
+        '@@terminus-probe file package.json\n{"dependencies": {"left-pad": "1.3.0"}}\n'
+        "@@terminus-probe network\nlo\neth0\n"
+        "@@terminus-probe runnable\nnpm\nsudo\n"
+        "@@terminus-probe files\npackage.json\npackage-lock.json\n"
+    )
+    assert choose(read_probe(probe), Kind.INSTALL) == Choice("npm ci", "package.json")

@@ -12,6 +12,9 @@ The evidence is ranked; the first candidate the sandbox can run wins:
 6. Cargo.toml, go.mod, pom.xml, build.gradle(.kts), a .sln or .csproj, and CMakeLists.txt
    (with tests registered for ``ctest``).
 
+To install the dependencies, the manifests come first (a lock file or requirements say what
+the project needs; CI install steps mostly set up the machine).
+
 A manifest alone never wins a step it has no command for: a ``package.json`` without
 ``scripts.test`` says nothing about tests.
 """
@@ -65,6 +68,10 @@ def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
         automation += tox_commands(w.tox_ini)
     if w.noxfile:
         automation += nox_commands(w.noxfile)
+    if kind is Kind.INSTALL:
+        # CI install steps set up machines (apt-get, upgrading pip); the lock file or the
+        # requirements say what the project itself needs.
+        yield from _manifests(w, kind)
     for sourced in automation:
         if kind_of(sourced.command) is kind:
             yield Choice(sourced.command, f"{sourced.source} runs it")
@@ -81,7 +88,29 @@ def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
         if body is not None and not NPM_PLACEHOLDER.search(body):
             command = "npm test" if name == "test" else f"npm run {name}"
             yield Choice(command, f"package.json script `{name}`: {body}")
-    yield from _manifests(w, kind)
+    if kind is not Kind.INSTALL:
+        yield from _manifests(w, kind)
+
+
+_MANIFEST_COMMANDS = {
+    "Cargo.toml": {
+        Kind.TEST: "cargo test",
+        Kind.BUILD: "cargo build",
+        Kind.INSTALL: "cargo fetch",
+        Kind.LINT: "cargo clippy",
+    },
+    "go.mod": {
+        Kind.TEST: "go test ./...",
+        Kind.BUILD: "go build ./...",
+        Kind.INSTALL: "go mod download",
+        Kind.LINT: "go vet ./...",
+    },
+    "pom.xml": {
+        Kind.TEST: "mvn -q -B test",
+        Kind.BUILD: "mvn -q -B compile",
+        Kind.INSTALL: "mvn -q -B dependency:resolve",
+    },
+}
 
 
 def _pytest_config(w: Workspace) -> str | None:
@@ -116,26 +145,7 @@ def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
                 "python3 -m pip install -e .",
                 "pyproject.toml" if w.has("pyproject.toml") else "setup.py",
             )
-    rules = {
-        "Cargo.toml": {
-            Kind.TEST: "cargo test",
-            Kind.BUILD: "cargo build",
-            Kind.INSTALL: "cargo fetch",
-            Kind.LINT: "cargo clippy",
-        },
-        "go.mod": {
-            Kind.TEST: "go test ./...",
-            Kind.BUILD: "go build ./...",
-            Kind.INSTALL: "go mod download",
-            Kind.LINT: "go vet ./...",
-        },
-        "pom.xml": {
-            Kind.TEST: "mvn -q -B test",
-            Kind.BUILD: "mvn -q -B compile",
-            Kind.INSTALL: "mvn -q -B dependency:resolve",
-        },
-    }
-    for manifest, commands in rules.items():
+    for manifest, commands in _MANIFEST_COMMANDS.items():
         if w.has(manifest) and kind in commands:
             command = commands[kind]
             if manifest == "pom.xml" and w.has("mvnw"):
