@@ -11,8 +11,10 @@ environment later.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,14 +29,17 @@ from pydantic_settings import (
 )
 
 from terminus_mcp.errors import ConfigError
+from terminus_mcp.sandbox.egress import NetworkMode, check_hosts
 
 ENV_PREFIX = "TERMINUS_"
 DEFAULT_MODEL = "Qwen/Qwen3-4B-Instruct-2507"
 DEFAULT_IMAGE = "terminus-mcp-sandbox:latest"
+DEFAULT_PROXY_IMAGE = "terminus-mcp-proxy:latest"
 
 Backend = Literal["auto", "direct", "openai", "vllm"]
 Transport = Literal["stdio", "sse", "http"]
 Runtime = Literal["auto", "runc", "runsc"]
+Engine = Literal["auto", "docker", "podman"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
@@ -51,6 +56,18 @@ def default_state_dir() -> Path:
 
 def _default_roots() -> list[Path]:
     return [Path.home(), Path.cwd()]
+
+
+CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS")
+"""Host variables that may name a CA bundle, in the order ``ca_bundle``'s default reads them."""
+
+
+def _default_ca_bundle() -> Path | None:
+    for name in CA_BUNDLE_VARIABLES:
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    return None
 
 
 class Settings(BaseSettings):
@@ -72,6 +89,14 @@ class Settings(BaseSettings):
     """Folder for transcripts and task logs kept between runs."""
 
     # --- sandbox -------------------------------------------------------------------------
+    engine: Engine = "auto"
+    """Container engine: ``docker``, ``podman`` (through its Docker-compatible service), or
+    ``auto`` (Docker when it answers, else Podman)."""
+
+    podman_host: str | None = None
+    """Podman service address; empty: ``unix:///run/podman/podman.sock`` as root, else
+    ``unix://$XDG_RUNTIME_DIR/podman/podman.sock`` (rootless)."""
+
     docker_host: str | None = None
     """Docker engine address (for example ``unix:///var/run/docker.sock``); empty: ``DOCKER_HOST``
     or the default socket."""
@@ -85,15 +110,39 @@ class Settings(BaseSettings):
     else runc)."""
 
     sandbox_user: str = "auto"
-    """User the sandbox runs commands as, ``UID:GID``; ``auto``: the workspace owner, or 1000:1000
-    when the owner is root. Never root."""
+    """User the sandbox runs commands as, ``UID:GID``; ``auto``: the workspace owner. A workspace
+    that root owns (as root in CI or a dev container) runs as root with no capabilities and
+    no-new-privileges; an explicit UID is never 0."""
 
     allowed_roots: Annotated[list[Path], NoDecode] = Field(default_factory=_default_roots)
     """Folders a workdir must resolve inside (symlinks followed). Default: your home folder and the
     folder the process started in."""
 
-    network: bool = False
-    """Give new sandboxes a network. Off by default: the container has only a loopback interface."""
+    network: NetworkMode = "none"
+    """Network of a task's sandbox: ``none`` (only a loopback interface), ``allowlist`` (only the
+    ``allow_hosts``, through a filtering egress proxy), or ``open`` (Docker's bridge, anything the
+    host reaches). ``true``/``false`` mean ``open``/``none``."""
+
+    setup_network: NetworkMode = "allowlist"
+    """Network of a project's setup step (dependency installs): by default only the package
+    registries of the detected ecosystems and the ``allow_hosts``, through the egress proxy."""
+
+    allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Host names an ``allowlist`` sandbox may reach (comma-separated in the environment);
+    ``.example.org`` also allows its subdomains. IP addresses and wildcards of everything are
+    refused. Only HTTP on port 80 and HTTPS (``CONNECT``) on port 443 pass."""
+
+    allow_private_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Allowed host names that may resolve to private addresses (an in-house package mirror);
+    every other loopback, private or link-local destination is refused by the proxy."""
+
+    proxy_image: str = DEFAULT_PROXY_IMAGE
+    """Image of the egress proxy (Squid) of ``allowlist`` sandboxes; built by
+    ``terminus-mcp sandbox build``."""
+
+    debian_mirror: str | None = None
+    """Debian mirror that ``sandbox build --offline`` bootstraps the base image from; empty: the
+    first Debian archive in the host's apt sources."""
 
     read_only_workspace: bool = False
     """Mount the workspace read-only in the sandbox."""
@@ -133,6 +182,32 @@ class Settings(BaseSettings):
     output_kill_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
     """A command whose output passes this many bytes is killed as a flood."""
 
+    # --- project environments ------------------------------------------------------------
+    project_environments: bool = True
+    """Give each project its environment: the image and setup that ``.terminus.toml``,
+    ``devcontainer.json`` or its manifests call for, set up once and reused by later tasks (see
+    ``docs/environments.md``). Off: every task runs in ``sandbox_image`` as it is."""
+
+    setup_timeout_s: float = Field(1800.0, gt=0)
+    """Most seconds a project's setup (image build and setup commands) may take."""
+
+    ca_bundle: Path | None = Field(default_factory=_default_ca_bundle)
+    """CA bundle (PEM) mounted read-only into setup and wired for pip, npm, curl, git, cargo, go
+    and Java. Default: the file the host's ``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``PIP_CERT``
+    or ``NODE_EXTRA_CA_CERTS`` names; empty: none."""
+
+    pass_env: list[str] = Field(default_factory=list)
+    """Names of host environment variables handed to setup (registry tokens, for example). Their
+    values never appear in answers, transcripts, logs or errors."""
+
+    task_pass_env: list[str] = Field(default_factory=list)
+    """Names of host environment variables handed to tasks as well (a subset of what tasks
+    may read); their values are masked in everything a task returns."""
+
+    package_caches: bool = True
+    """Share package caches (pip, npm, Maven, Gradle, cargo, Go) across projects as named Docker
+    volumes, so a second project with the same dependencies installs from cache."""
+
     # --- model and loop ------------------------------------------------------------------
     backend: Backend = "auto"
     """Model backend: ``openai`` (any OpenAI-compatible endpoint), ``vllm`` (in-process engine),
@@ -161,6 +236,24 @@ class Settings(BaseSettings):
 
     observation_chars: int = Field(60000, ge=1000)
     """Characters of a command's output the model sees (the last ones are kept)."""
+
+    observation_mode: Literal["raw", "hybrid"] = "raw"
+    """What the model sees of a command: ``raw`` is the cleaned output's tail (the contract the
+    model was trained on); ``hybrid`` puts the rule-based digest (counts, failing tests, errors)
+    before that tail."""
+
+    answer_hint: bool = True
+    """After each command's output, tell the model it may give its final answer now if the
+    output answers the task (small models otherwise tend to repeat the call)."""
+
+    require_first_call: bool = True
+    """Ask the endpoint for a tool call on the first turn (``tool_choice="required"``, or a
+    constrained call with in-process vLLM). Turn off for a server that misbehaves with it; a
+    final answer given before any command ran is refused either way."""
+
+    grounding: bool = True
+    """Check the model's final answer against the commands' output: append failing tests,
+    errors and locations it left out, and flag names, counts and locations no output contains."""
 
     request_timeout_s: float = Field(300.0, gt=0)
     """Timeout of one model request, in seconds."""
@@ -223,6 +316,42 @@ class Settings(BaseSettings):
     @classmethod
     def _resolve_roots(cls, value: list[Path]) -> list[Path]:
         return [p.expanduser().resolve() for p in value]
+
+    @field_validator("network", "setup_network", mode="before")
+    @classmethod
+    def _network_mode(cls, value: Any) -> Any:
+        aliases = {"true": "open", "1": "open", "yes": "open", "false": "none", "0": "none"}
+        if isinstance(value, bool):
+            return "open" if value else "none"
+        if isinstance(value, str):
+            return aliases.get(value.strip().lower(), value.strip().lower())
+        return value
+
+    @field_validator("allow_hosts", "allow_private_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                with contextlib.suppress(ValueError):
+                    return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allow_hosts", "allow_private_hosts", mode="after")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        try:
+            return check_hosts(value)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.what} ({exc.why})" if exc.why else exc.what) from None
+
+    @field_validator("pass_env", "task_pass_env")
+    @classmethod
+    def _check_env_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
 
     @field_validator("sandbox_user")
     @classmethod

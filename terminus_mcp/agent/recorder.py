@@ -13,7 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from terminus_mcp.agent.fallback import CommandRun, command_notes, fallback_answer, with_notes
-from terminus_mcp.agent.result import CommandRecord, TaskResult, TaskStatus, Timings, Usage
+from terminus_mcp.agent.grounding import GroundingReport
+from terminus_mcp.agent.result import (
+    CommandRecord,
+    LoopStats,
+    TaskResult,
+    TaskStatus,
+    Timings,
+    Usage,
+)
 from terminus_mcp.models.base import ChatMessage
 from terminus_mcp.models.tokens import estimate_tokens
 
@@ -45,6 +53,8 @@ class TaskRecorder:
         self.completion_tokens = 0
         self.model_s = 0.0
         self.commands_s = 0.0
+        self.stats = LoopStats()
+        self.grounding: GroundingReport | None = None
         self.started_at = time.time()
         self._clock_start = time.perf_counter()
         self.result: TaskResult | None = None
@@ -110,6 +120,8 @@ class TaskRecorder:
                 commands_s=self.commands_s,
             ),
             error=error,
+            stats=self.stats.model_copy(),
+            grounding=self.grounding,
         )
         return self.result
 

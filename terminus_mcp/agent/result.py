@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from terminus_mcp.agent.grounding import GroundingReport
+
 
 class TaskStatus(StrEnum):
     COMPLETED = "completed"
@@ -50,6 +52,17 @@ class Usage(BaseModel):
     """Proxy-tokenizer tokens of the answer the main agent receives."""
 
 
+class LoopStats(BaseModel):
+    """How the model behaved on the way to its answer (for evals and diagnosis)."""
+
+    malformed_replies: int = 0
+    """Replies that got a correction: unreadable or invalid calls, neither call nor answer."""
+    refused_answers: int = 0
+    """Final answers refused because no command had run yet."""
+    loop_stopped: bool = False
+    """The task was stopped because the model repeated itself."""
+
+
 class Timings(BaseModel):
     started_at: float
     finished_at: float
@@ -74,3 +87,7 @@ class TaskResult(BaseModel):
     timings: Timings | None = None
     error: str | None = None
     """For ``failed``: the actionable error message."""
+    stats: LoopStats = Field(default_factory=LoopStats)
+    grounding: GroundingReport | None = None
+    """What grounding added to and flagged in the model's answer; ``None`` when it did not run
+    (direct mode, whose answer is the digest, or grounding turned off)."""

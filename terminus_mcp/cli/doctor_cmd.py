@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import anyio
 
@@ -15,6 +16,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "doctor",
         help="check Docker, the runtime, the image and the sandbox limits",
         description="Exit status 0 only when every check passes.",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="project folder to check the sandbox can write (default: the current folder)",
     )
     parser.set_defaults(handler=_doctor)
 
@@ -30,7 +37,7 @@ def render(checks: list[Check]) -> str:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    checks = anyio.run(run_checks, settings_from_args(args))
+    checks = anyio.run(run_checks, settings_from_args(args), args.workdir)
     print(render(checks))
     ok = all(c.ok for c in checks)
     print("all good" if ok else "some checks failed")

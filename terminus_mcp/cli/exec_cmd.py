@@ -32,7 +32,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--workdir", default=".", metavar="DIR", help="folder to mount")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="command timeout")
-    add_setting_flag(parser, "network", "--network", action="store_true")
+    add_setting_flag(
+        parser,
+        "network",
+        "--network",
+        nargs="?",
+        const="open",
+        choices=["none", "allowlist", "open"],
+    )
+    add_setting_flag(parser, "allow_hosts", metavar="HOST,...")
     add_setting_flag(parser, "read_only_workspace", "--read-only", action="store_true")
     add_setting_flag(parser, "sandbox_image", "--image", metavar="IMAGE")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="the command")

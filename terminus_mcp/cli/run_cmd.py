@@ -48,7 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         help="project folder mounted at /workspace (default: the current folder)",
     )
-    parser.add_argument("--session", metavar="ID", help="reuse (or create) a named sandbox session")
+    parser.add_argument(
+        "--session",
+        metavar="NAME",
+        help="reuse (or create) a named sandbox session; it outlives this command until it "
+        "has been idle for session_idle_ttl_s",
+    )
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="deadline for the task")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -56,6 +61,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_setting_flag(parser, "model")
     add_setting_flag(parser, "base_url")
     add_setting_flag(parser, "max_turns", type=int)
+    add_setting_flag(parser, "network", choices=["none", "allowlist", "open"])
+    add_setting_flag(parser, "allow_hosts", metavar="HOST,...")
     parser.set_defaults(handler=_run)
 
 

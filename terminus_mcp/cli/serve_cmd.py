@@ -32,18 +32,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     network.add_argument(
         "--network",
         dest="setting_network",
-        action="store_const",
-        const=True,
+        nargs="?",
+        const="open",
         default=None,
-        help="give new sandboxes a network",
+        choices=["none", "allowlist", "open"],
+        help="network of new sandboxes (bare --network: open)",
     )
     network.add_argument(
         "--no-network",
         dest="setting_network",
         action="store_const",
-        const=False,
+        const="none",
         help="sandboxes get only loopback (the default)",
     )
+    add_setting_flag(parser, "allow_hosts", metavar="HOST,...")
     parser.set_defaults(handler=_serve)
 
 

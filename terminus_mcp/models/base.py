@@ -102,8 +102,11 @@ class ModelBackend(Protocol):
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
-        """One model turn.
+        """One model turn. With ``require_call``, the reply should be a tool call: backends that
+        can enforce it do (``tool_choice="required"``, constrained decoding); the loop refuses a
+        final answer given before any command ran either way.
 
         Raises:
             EndpointUnavailable: the backend cannot answer (after its own retries).

@@ -13,28 +13,40 @@ only awaits it.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
 import secrets
 import select
 import socket
+import tarfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import anyio
 import docker
 import docker.errors
 from docker.models.containers import Container
+from docker.types import Mount
 
 from terminus_mcp.errors import DockerUnavailable, ImageMissing, SandboxError
 from terminus_mcp.sandbox import shell as wire
-from terminus_mcp.sandbox.api import ExecResult, OutputCallback, SessionEvent, SessionInfo
+from terminus_mcp.sandbox.api import (
+    ExecResult,
+    OutputCallback,
+    SessionEvent,
+    SessionInfo,
+    VolumeMount,
+)
 from terminus_mcp.sandbox.engine import ENGINE_ERRORS, START_FIX, image_fix
 from terminus_mcp.sandbox.hardening import LABEL_SESSION, WORKSPACE, Hardening, OwnerLabels
+from terminus_mcp.sandbox.persist import SessionState, drop_state, holder_fields, write_state
+from terminus_mcp.sandbox.proxy import EgressRoute, close_route, open_route
 from terminus_mcp.sandbox.workspace import workspace_mounts
 from terminus_mcp.settings import Settings
 
@@ -171,7 +183,21 @@ class DockerSession:
         owner: OwnerLabels,
         read_only_workspace: bool,
         extra_labels: dict[str, str] | None = None,
+        allow_hosts: list[str] | None = None,
+        private_hosts: list[str] | None = None,
+        state_dir: Path | None = None,
+        adopt: Container | None = None,
+        route: EgressRoute | None = None,
+        cwd: str = WORKSPACE,
+        environment: dict[str, str] | None = None,
+        shell_environment: dict[str, str] | None = None,
+        volumes: Sequence[VolumeMount] = (),
+        user_dirs: Sequence[str] = (),
     ) -> None:
+        """``allow_hosts``/``private_hosts``: the egress allowlist of an ``allowlist``
+        session. ``state_dir``: set for a persistent session, whose container outlives this
+        process (see :mod:`terminus_mcp.sandbox.persist`). ``adopt``, ``route`` and ``cwd``
+        take over such a session's running container, egress route and working directory."""
         self._client = client
         self._settings = settings
         self._id = session_id
@@ -181,13 +207,21 @@ class DockerSession:
         self._owner = owner
         self._read_only = read_only_workspace
         self._extra_labels = dict(extra_labels or {})
+        self._allow_hosts = list(allow_hosts or [])
+        self._private_hosts = list(private_hosts or [])
+        self._state_dir = state_dir
+        self._route = route
+        self._environment = dict(environment or {})
+        self._shell_environment = dict(shell_environment or {})
+        self._volumes = tuple(volumes)
+        self._user_dirs = tuple(user_dirs)
         self._lock = anyio.Lock()
-        self._container: Container | None = None
+        self._container: Container | None = adopt
         self._shell: _Shell | None = None
         self._control: _Exec | None = None
         self._keepalive_pid = 0
         self._counters = _Counters()
-        self._cwd = WORKSPACE
+        self._cwd = cwd
         self._closed = False
         self.created_at = time.time()
         self.last_used_at = self.created_at
@@ -208,6 +242,16 @@ class DockerSession:
         return self._closed
 
     @property
+    def persistent(self) -> bool:
+        """Whether the session outlives this process (until its idle TTL)."""
+        return self._state_dir is not None
+
+    @property
+    def route(self) -> EgressRoute | None:
+        """The egress route of an ``allowlist`` session, once its container started."""
+        return self._route
+
+    @property
     def busy(self) -> bool:
         """Whether a command is running (or the session is starting)."""
         return self._lock.locked()
@@ -221,6 +265,7 @@ class DockerSession:
             created_at=self.created_at,
             last_used_at=self.last_used_at,
             commands_run=self.commands_run,
+            persistent=self.persistent,
         )
 
     async def start(self) -> None:
@@ -232,6 +277,7 @@ class DockerSession:
         async with self._lock:
             await anyio.to_thread.run_sync(self._ensure_ready)
             self.last_used_at = time.time()  # idle from when it is ready, not from creation
+            await anyio.to_thread.run_sync(self._save_state, True)
 
     async def run(
         self,
@@ -263,13 +309,64 @@ class DockerSession:
                 raise
             self.commands_run += 1
             self.last_used_at = time.time()
+            if self._state_dir is not None:
+                await anyio.to_thread.run_sync(self._save_state, True)
             return result
 
     async def close(self) -> None:
-        """Remove the container. Idempotent; safe to call under cancellation."""
+        """Remove the container (and its egress route). Idempotent; safe under cancellation."""
         with anyio.CancelScope(shield=True):
             self._closed = True
             await anyio.to_thread.run_sync(self._remove_container)
+            await anyio.to_thread.run_sync(self._remove_route)
+            if self._state_dir is not None:
+                drop_state(self._state_dir, self._id)
+
+    async def detach(self) -> None:
+        """Let go of a persistent session without removing it: its shells end, its container
+        keeps running for a later process until the idle TTL. A session that is not
+        persistent is closed instead."""
+        if self._state_dir is None:
+            await self.close()
+            return
+        with anyio.CancelScope(shield=True):
+            self._closed = True
+            await anyio.to_thread.run_sync(self._drop_shells)
+            await anyio.to_thread.run_sync(self._save_state, False)
+
+    # --- persistence and egress (blocking) -------------------------------------------------
+
+    def _save_state(self, held: bool) -> None:
+        if self._state_dir is None or self._container is None:
+            return
+        holder = holder_fields() if held else {}
+        state = SessionState(
+            session_id=self._id,
+            container_id=self._container.id,
+            last_used_at=self.last_used_at,
+            cwd=self._cwd,
+            **holder,
+        )
+        write_state(self._state_dir, state)
+
+    def _open_route(self, labels: dict[str, str]) -> EgressRoute | None:
+        if self._hardening.network != "allowlist":
+            return None
+        if self._route is None:
+            self._route = open_route(
+                self._client,
+                image=self._settings.proxy_image,
+                session_id=self._id,
+                hosts=self._allow_hosts,
+                private_hosts=self._private_hosts,
+                labels=labels,
+            )
+        return self._route
+
+    def _remove_route(self) -> None:
+        route, self._route = self._route, None
+        if route is not None:
+            close_route(self._client, network=route.network, proxy_container=route.proxy_container)
 
     # --- container and shells (blocking) ---------------------------------------------------
 
@@ -303,13 +400,24 @@ class DockerSession:
         return bool(self._container.attrs.get("State", {}).get("Running"))
 
     def _create_container(self) -> None:
-        labels = {**self._extra_labels, **self._owner.labels(), LABEL_SESSION: self._id}
+        # A persistent session belongs to no process: without owner labels, no process reaps
+        # it as an orphan; it goes when idle past its TTL (persist.reap_expired).
+        owner = {} if self.persistent else self._owner.labels()
+        labels = {**self._extra_labels, **owner, LABEL_SESSION: self._id}
         mounts = workspace_mounts(
             Path(self._workdir),
             read_only=self._read_only,
             protect_git=self._settings.protect_git,
         )
-        kwargs = self._hardening.create_kwargs(image=self._image, mounts=mounts, labels=labels)
+        mounts += [
+            Mount(target=v.target, source=v.source, type=v.kind, read_only=v.read_only)
+            for v in self._volumes
+        ]
+        route = self._open_route(labels)
+        kwargs = self._hardening.create_kwargs(
+            image=self._image, mounts=mounts, labels=labels, route=route
+        )
+        kwargs["environment"].update(self._environment)
         kwargs["name"] = f"terminus-mcp-{_safe_name(self._id)}-{secrets.token_hex(3)}"
         try:
             container = self._client.containers.create(**kwargs)
@@ -325,6 +433,8 @@ class DockerSession:
             ) from exc
         self._container = container
         try:
+            if self._user_dirs:
+                container.put_archive("/", _owned_dirs_tar(self._user_dirs, self._hardening.user))
             container.start()
         except ENGINE_ERRORS as exc:
             self._remove_container()
@@ -336,7 +446,7 @@ class DockerSession:
         self._counters = _Counters()
         log.info("session %s: container %s started", self._id, container.short_id)
 
-    def _exec(self, argv: list[str]) -> _Exec:
+    def _exec(self, argv: list[str], environment: dict[str, str] | None = None) -> _Exec:
         assert self._container is not None
         try:
             created = self._client.api.exec_create(
@@ -348,6 +458,7 @@ class DockerSession:
                 tty=False,
                 user=self._hardening.user,
                 workdir=WORKSPACE,
+                environment=environment or None,
             )
             response = self._client.api.exec_start(created["Id"], socket=True)
         except ENGINE_ERRORS as exc:
@@ -361,7 +472,7 @@ class DockerSession:
         return _Exec(exec_id=created["Id"], sock=raw, stream=response)
 
     def _start_shell(self, cwd: str) -> _Shell:
-        proc = self._exec(_SHELL_ARGV)
+        proc = self._exec(_SHELL_ARGV, self._shell_environment)
         nonce = wire.new_nonce()
         try:
             proc.send(wire.boot_line(nonce, cwd))
@@ -678,6 +789,28 @@ class DockerSession:
                 "command left behind was killed",
             )
         return (event, detail)
+
+
+def _owned_dirs_tar(paths: Sequence[str], user: str) -> bytes:
+    """A tar archive of empty folders (with their parents) owned by ``user`` (``UID:GID``)."""
+    uid, _, gid = user.partition(":")
+    names: list[str] = []
+    for path in paths:
+        parts = PurePosixPath(path).relative_to("/").parts
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth])
+            if name not in names:
+                names.append(name)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in names:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            info.uid, info.gid = int(uid), int(gid or uid)
+            info.mtime = int(time.time())
+            archive.addfile(info)
+    return buffer.getvalue()
 
 
 def _safe_name(text: str) -> str:

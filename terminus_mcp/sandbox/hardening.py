@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker.types import Mount, Ulimit
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from terminus_mcp.sandbox.egress import NetworkMode
 from terminus_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from terminus_mcp.sandbox.proxy import EgressRoute
 
 LABEL_PREFIX = "org.terminus-mcp"
 LABEL_OWNER = f"{LABEL_PREFIX}.owner"
@@ -33,6 +37,9 @@ LABEL_SESSION = f"{LABEL_PREFIX}.session"
 """Sandbox session id."""
 LABEL_IMAGE = f"{LABEL_PREFIX}.image"
 """Set on images the project built."""
+LABEL_ROLE = f"{LABEL_PREFIX}.role"
+"""``proxy`` on egress proxy containers, ``egress`` on their internal networks; absent on
+sandbox containers."""
 
 CONTAINER_ENV: dict[str, str] = {
     "CI": "1",
@@ -57,6 +64,12 @@ KEEPALIVE_COMMAND = ["sleep", "infinity"]
 WORKSPACE = "/workspace"
 
 MIB = 1024 * 1024
+
+USER_PROCESS_LIMIT = 32768
+"""``ulimit -u`` (RLIMIT_NPROC) in the sandbox. Set explicitly so that no engine default applies:
+rootful Podman asks for 1048576, which the runtime can only grant where root holds
+CAP_SYS_RESOURCE (without it, every container fails to start). The kernel counts it per user ID
+(across the host for a rootful engine), so it stays high; the pids limit is the real bound."""
 
 
 def process_start_time(pid: int) -> str:
@@ -103,9 +116,11 @@ class Hardening(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     user: str
-    """``UID:GID`` the container and every command run as; never 0."""
-    network: bool = False
-    """Bridge network when true; otherwise ``none`` (loopback only)."""
+    """``UID:GID`` the container and every command run as. ``0:0`` only for a workspace that
+    root owns (then with no capabilities and no-new-privileges, like every sandbox)."""
+    network: NetworkMode = "none"
+    """``none``: loopback only; ``allowlist``: an internal network whose only way out is the
+    egress proxy; ``open``: Docker's default bridge."""
     memory_bytes: int
     nano_cpus: int
     pids_limit: int
@@ -115,12 +130,32 @@ class Hardening(BaseModel):
     """OCI runtime (``runsc`` for gVisor); ``None``: the engine's default (runc)."""
     read_only_rootfs: bool = False
 
+    @field_validator("network", mode="before")
+    @classmethod
+    def _network_mode(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return "open" if value else "none"
+        return value
+
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, user: str, network: bool, runtime: str | None
+        cls,
+        settings: Settings,
+        *,
+        user: str,
+        network: NetworkMode | bool,
+        runtime: str | None,
+        root_owned_workspace: bool = False,
     ) -> Hardening:
-        if user.split(":")[0] in ("", "0"):
-            raise ValueError("the sandbox never runs as root")
+        """Hardening for a session. ``user`` may be ``0:0`` only with ``root_owned_workspace``:
+        root inside then writes what root owns outside, with no capabilities.
+
+        Raises:
+            ValueError: ``user`` is root (or empty) for a workspace root does not own.
+        """
+        uid = user.split(":")[0]
+        if uid == "" or (uid == "0" and not root_owned_workspace):
+            raise ValueError("the sandbox runs as root only on a workspace that root owns")
         return cls(
             user=user,
             network=network,
@@ -133,9 +168,24 @@ class Hardening(BaseModel):
         )
 
     def create_kwargs(
-        self, *, image: str, mounts: list[Mount], labels: dict[str, str]
+        self,
+        *,
+        image: str,
+        mounts: list[Mount],
+        labels: dict[str, str],
+        route: EgressRoute | None = None,
     ) -> dict[str, Any]:
-        """Keyword arguments for ``DockerClient.containers.create``."""
+        """Keyword arguments for ``DockerClient.containers.create``.
+
+        ``route`` (required for ``allowlist``) puts the container on its internal network
+        only, with the proxy variables set and the engine's DNS forwarder aimed at the proxy
+        (which answers no DNS), so names resolve nowhere but through the proxy.
+
+        Raises:
+            ValueError: ``allowlist`` without a route.
+        """
+        if self.network == "allowlist" and route is None:
+            raise ValueError("an allowlist sandbox needs its egress route")
         kwargs: dict[str, Any] = {
             "image": image,
             "command": KEEPALIVE_COMMAND,
@@ -151,7 +201,7 @@ class Hardening(BaseModel):
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges:true"],
             "privileged": False,
-            "network_mode": "bridge" if self.network else "none",
+            "network_mode": {"none": "none", "open": "bridge"}.get(self.network, "none"),
             "mem_limit": self.memory_bytes,
             "memswap_limit": self.memory_bytes,
             "nano_cpus": self.nano_cpus,
@@ -160,10 +210,15 @@ class Hardening(BaseModel):
                 Ulimit(name="nofile", soft=self.max_open_files, hard=self.max_open_files),
                 Ulimit(name="fsize", soft=self.max_file_size_bytes, hard=self.max_file_size_bytes),
                 Ulimit(name="core", soft=0, hard=0),
+                Ulimit(name="nproc", soft=USER_PROCESS_LIMIT, hard=USER_PROCESS_LIMIT),
             ],
             "read_only": self.read_only_rootfs,
             "stop_signal": "SIGKILL",
         }
+        if self.network == "allowlist" and route is not None:
+            kwargs["network_mode"] = route.network
+            kwargs["environment"].update(route.env())
+            kwargs["dns"] = [route.proxy_ip]
         if self.runtime:
             kwargs["runtime"] = self.runtime
         return kwargs

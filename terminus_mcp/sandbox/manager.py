@@ -1,8 +1,10 @@
 """Sandbox sessions by id: create, reuse, expire, close, and reap what a crash left behind.
 
-One :class:`SandboxManager` per process. Use it as an async context manager: entering checks
-the engine and the image, removes containers whose owning process is dead, and starts the
-idle-expiry loop; leaving removes every container it created::
+:class:`SandboxManager` implements :class:`terminus_mcp.sandbox.api.Sandboxes` on Docker or on
+Podman (the ``engine`` setting), both through the Docker API. One per process. Use it as an
+async context manager: entering checks the engine and the image, removes containers whose
+owning process is dead, and starts the idle-expiry loop; leaving removes every container it
+created::
 
     async with SandboxManager(settings) as sandboxes:
         session = await sandboxes.create(SessionSpec(workdir=path))
@@ -23,28 +25,59 @@ import anyio
 import docker
 import docker.errors
 from anyio.abc import TaskGroup
+from docker.models.containers import Container
 
 from terminus_mcp.errors import SandboxError, SessionNotFound
-from terminus_mcp.sandbox.api import ExecResult, OutputCallback, SessionInfo, SessionSpec
+from terminus_mcp.sandbox.api import (
+    EngineInfo,
+    ExecResult,
+    OutputCallback,
+    SessionInfo,
+    SessionSpec,
+)
 from terminus_mcp.sandbox.docker_backend import DockerSession
-from terminus_mcp.sandbox.engine import ENGINE_ERRORS, docker_client, ensure_image, select_runtime
+from terminus_mcp.sandbox.egress import check_hosts
+from terminus_mcp.sandbox.engine import (
+    ENGINE_ERRORS,
+    connect_engine,
+    engine_info,
+    ensure_image,
+    select_runtime,
+)
 from terminus_mcp.sandbox.hardening import (
     LABEL_HOSTNAME,
     LABEL_OWNER,
     LABEL_PID,
     LABEL_PID_START,
+    LABEL_ROLE,
+    LABEL_SESSION,
+    WORKSPACE,
     Hardening,
     OwnerLabels,
     process_start_time,
 )
-from terminus_mcp.sandbox.workspace import resolve_workdir, sandbox_user
+from terminus_mcp.sandbox.persist import (
+    LABEL_PERSIST,
+    LABEL_WORKDIR,
+    find_persistent,
+    persistent_labels,
+    read_state,
+    reap_expired,
+    remove_session_resources,
+)
+from terminus_mcp.sandbox.proxy import EgressRoute
+from terminus_mcp.sandbox.workspace import owned_by_root, resolve_workdir, sandbox_user
 from terminus_mcp.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 class SandboxManager:
-    """Owns every sandbox session of this process."""
+    """Owns every sandbox session of this process, on one engine (Docker or Podman).
+
+    ``client``: an already connected docker-py client (to either engine); ``None`` connects to
+    the engine the settings name.
+    """
 
     def __init__(self, settings: Settings, *, client: docker.DockerClient | None = None) -> None:
         self.settings = settings
@@ -52,6 +85,7 @@ class SandboxManager:
         """Written on every container as the owner label; distinguishes this process."""
         self._client = client
         self._runtime: str | None = None
+        self._engine: EngineInfo | None = None
         self._owner = OwnerLabels.for_this_process(self.instance_id)
         self._sessions: dict[str, DockerSession] = {}
         self._creating = anyio.Lock()
@@ -64,13 +98,24 @@ class SandboxManager:
             raise SandboxError("the sandbox manager is not started", fix="call start() first")
         return self._client
 
+    @property
+    def engine(self) -> EngineInfo:
+        """The engine found at start: name, version, runtime, mode, capabilities.
+
+        Raises:
+            SandboxError: the manager is not started.
+        """
+        if self._engine is None:
+            raise SandboxError("the sandbox manager is not started", fix="call start() first")
+        return self._engine
+
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Connect to the engine, check the image and runtime, and reap orphans.
 
         Raises:
-            DockerUnavailable: no engine answers.
+            DockerUnavailable: no engine answers (Docker or Podman, per ``settings.engine``).
             ImageMissing: the configured image is not present.
             SandboxError: gVisor is configured but not installed.
         """
@@ -78,13 +123,17 @@ class SandboxManager:
             return
         settings = self.settings
         if self._client is None:
-            self._client = await anyio.to_thread.run_sync(docker_client, settings)
+            self._client = await anyio.to_thread.run_sync(connect_engine, settings)
         client = self._client
-        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image)
         self._runtime = await anyio.to_thread.run_sync(select_runtime, client, settings)
+        engine = await anyio.to_thread.run_sync(engine_info, client, self._runtime)
+        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image, engine.name)
+        self._engine = engine
+        log.info("sandbox engine: %s", engine.describe())
         removed = await anyio.to_thread.run_sync(reap_orphans, client, self._owner)
         if removed:
             log.info("removed %d sandbox container(s) left by dead processes", len(removed))
+        await anyio.to_thread.run_sync(reap_expired, client, settings.state_dir)
         self._started = True
 
     async def __aenter__(self) -> SandboxManager:
@@ -109,37 +158,58 @@ class SandboxManager:
                 self._task_group = None
 
     async def close_all(self) -> None:
-        """Close every session (removing its container). Shielded from cancellation."""
+        """Close every session (removing its container), except persistent ones, which are
+        left running for a later process until their idle TTL. Shielded from cancellation."""
         with anyio.CancelScope(shield=True):
             sessions = list(self._sessions.values())
             self._sessions.clear()
             for session in sessions:
-                await session.close()
+                await session.detach()
 
     # --- sessions --------------------------------------------------------------------------
 
-    async def create(self, spec: SessionSpec, *, session_id: str | None = None) -> DockerSession:
-        """Start a new session (container and shell) for ``spec``.
+    async def create(
+        self,
+        spec: SessionSpec,
+        *,
+        session_id: str | None = None,
+        adopt: Container | None = None,
+    ) -> DockerSession:
+        """Start a new session (container and shell) for ``spec``; ``adopt`` takes over the
+        running container of a persistent session instead of creating one.
 
         Raises:
             WorkspaceError: the workdir is missing or outside the allowed roots.
+            ConfigError: an ``allow_hosts`` entry of the spec is refused.
             SandboxError: the id is taken, or the container cannot start.
         """
         await self.start()
         settings = self.settings
         workdir = resolve_workdir(spec.workdir, settings.allowed_roots)
         session_id = session_id or secrets.token_hex(6)
+        network = spec.network or settings.network
+        allow_hosts = check_hosts([*settings.allow_hosts, *spec.allow_hosts])
+        labels = dict(spec.labels)
+        if spec.persistent:
+            labels.update(persistent_labels(settings.session_idle_ttl_s, workdir))
+        route, cwd = None, WORKSPACE
+        if adopt is not None:
+            route = await anyio.to_thread.run_sync(_adopted_route, self.client, adopt)
+            state = await anyio.to_thread.run_sync(read_state, settings.state_dir, session_id)
+            cwd = state.cwd if state is not None and state.container_id == adopt.id else cwd
         async with self._creating:
             if session_id in self._sessions:
                 raise SandboxError(
                     f"a sandbox session with id {session_id} already exists",
                     fix="reuse it with get(), or close it first",
                 )
+            root_owned = settings.sandbox_user == "auto" and owned_by_root(workdir)
             hardening = Hardening.from_settings(
                 settings,
                 user=sandbox_user(settings.sandbox_user, workdir),
-                network=spec.network or settings.network,
+                network=network,
                 runtime=self._runtime,
+                root_owned_workspace=root_owned,
             )
             session = DockerSession(
                 client=self.client,
@@ -150,7 +220,19 @@ class SandboxManager:
                 workdir=workdir,
                 owner=self._owner,
                 read_only_workspace=spec.read_only_workspace or settings.read_only_workspace,
-                extra_labels=spec.labels,
+                extra_labels=labels,
+                allow_hosts=allow_hosts,
+                private_hosts=settings.allow_private_hosts,
+                state_dir=settings.state_dir if spec.persistent else None,
+                adopt=adopt,
+                route=route,
+                cwd=cwd,
+                environment=spec.environment,
+                shell_environment={
+                    k: v.get_secret_value() for k, v in spec.shell_environment.items()
+                },
+                volumes=spec.volumes,
+                user_dirs=spec.user_dirs,
             )
             self._sessions[session_id] = session
         try:
@@ -178,11 +260,50 @@ class SandboxManager:
         return session
 
     async def get_or_create(self, session_id: str, spec: SessionSpec) -> DockerSession:
-        """The session with this id, created for ``spec`` when there is none."""
+        """The session with this id, created for ``spec`` when there is none. With
+        ``spec.persistent``, a session of that name left running by an earlier process is
+        taken over (its files, installed tools and working directory are kept).
+
+        Raises:
+            SandboxError: that persistent session mounts another workdir, or another live
+                process has it open; or a new one cannot start.
+        """
         try:
             return self.get(session_id)
         except SessionNotFound:
-            return await self.create(spec, session_id=session_id)
+            pass
+        adopt = None
+        if spec.persistent:
+            await self.start()
+            adopt = await anyio.to_thread.run_sync(self._adoptable, session_id, spec)
+        return await self.create(spec, session_id=session_id, adopt=adopt)
+
+    def _adoptable(self, session_id: str, spec: SessionSpec) -> Container | None:
+        """The running container of persistent session ``session_id``, checked, or ``None``."""
+        client = self.client
+        reap_expired(client, self.settings.state_dir)
+        container = find_persistent(client, session_id)
+        if container is None:
+            return None
+        if container.status != "running":
+            remove_session_resources(client, session_id)
+            return None
+        workdir = resolve_workdir(spec.workdir, self.settings.allowed_roots)
+        theirs = (container.labels or {}).get(LABEL_WORKDIR, "")
+        if theirs != str(workdir):
+            raise SandboxError(
+                f"sandbox session {session_id} works on another folder",
+                why=f"it mounts {theirs}, not {workdir}",
+                fix="use another session name for this folder, or close that session",
+            )
+        state = read_state(self.settings.state_dir, session_id)
+        if state is not None and state.held_by_other_live_process():
+            raise SandboxError(
+                f"sandbox session {session_id} is in use by another terminus-mcp process",
+                why=f"process {state.holder_pid} has it open",
+                fix="use another session name, or wait until that process ends",
+            )
+        return container
 
     async def run(
         self,
@@ -234,6 +355,10 @@ class SandboxManager:
         while True:
             await anyio.sleep(interval)
             await self.expire_idle()
+            try:
+                await anyio.to_thread.run_sync(reap_expired, self.client, self.settings.state_dir)
+            except ENGINE_ERRORS as exc:
+                log.warning("cannot reap expired sessions: %s", exc)
 
 
 def _owner_alive(labels: dict[str, str], me: OwnerLabels) -> bool:
@@ -262,8 +387,8 @@ def reap_orphans(client: docker.DockerClient, me: OwnerLabels) -> Sequence[str]:
         all=True, filters={"label": LABEL_OWNER}, ignore_removed=True
     ):
         labels = container.labels or {}
-        if _owner_alive(labels, me):
-            continue
+        if LABEL_PERSIST in labels or _owner_alive(labels, me):
+            continue  # persistent sessions go by their idle TTL (persist.reap_expired)
         try:
             container.remove(force=True)
             removed.append(container.id)
@@ -272,4 +397,30 @@ def reap_orphans(client: docker.DockerClient, me: OwnerLabels) -> Sequence[str]:
             pass
         except ENGINE_ERRORS as exc:
             log.warning("cannot remove orphaned container %s: %s", container.short_id, exc)
+    for network in client.networks.list(filters={"label": LABEL_OWNER}):
+        labels = network.attrs.get("Labels") or {}
+        if LABEL_PERSIST in labels or _owner_alive(labels, me):
+            continue
+        try:
+            network.remove()
+            log.info("reaped orphaned sandbox network %s", network.name)
+        except docker.errors.NotFound:
+            pass
+        except ENGINE_ERRORS as exc:
+            log.warning("cannot remove orphaned network %s: %s", network.name, exc)
     return removed
+
+
+def _adopted_route(client: docker.DockerClient, container: Container) -> EgressRoute | None:
+    """The egress route a persistent ``allowlist`` container uses, found by its labels."""
+    network = str(container.attrs.get("HostConfig", {}).get("NetworkMode", ""))
+    session_id = (container.labels or {}).get(LABEL_SESSION, "")
+    proxies = client.containers.list(
+        filters={"label": [f"{LABEL_ROLE}=proxy", f"{LABEL_SESSION}={session_id}"]},
+        ignore_removed=True,
+    )
+    if not proxies or network in ("", "none", "bridge", "default"):
+        return None
+    networks = proxies[0].attrs.get("NetworkSettings", {}).get("Networks", {})
+    ip = str(networks.get(network, {}).get("IPAddress", ""))
+    return EgressRoute(network=network, proxy_container=proxies[0].id, proxy_ip=ip, hosts=())

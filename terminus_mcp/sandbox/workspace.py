@@ -17,8 +17,6 @@ from docker.types import Mount
 from terminus_mcp.errors import WorkspaceError
 from terminus_mcp.sandbox.hardening import WORKSPACE
 
-DEFAULT_USER = "1000:1000"
-
 
 def resolve_workdir(workdir: Path | str, allowed_roots: Sequence[Path]) -> Path:
     """The real path of ``workdir`` if it is an existing folder inside an allowed root.
@@ -68,16 +66,44 @@ def workspace_mounts(real_workdir: Path, *, read_only: bool, protect_git: bool) 
     return mounts
 
 
+def owned_by_root(real_workdir: Path) -> bool:
+    """Whether root owns the workspace (as root in CI or in a dev container)."""
+    return os.stat(real_workdir).st_uid == 0
+
+
 def sandbox_user(configured: str, real_workdir: Path) -> str:
     """``UID:GID`` for the container: the configured one, or (``auto``) the workspace owner.
 
     The owner's ids let the sandbox write files the host user can still edit. A root-owned
-    workspace falls back to 1000:1000: the sandbox never runs as root.
+    workspace gets ``0:0``: root inside, but with no capabilities and no-new-privileges, so it
+    can write what root owns (as the host's root could) and nothing more.
     """
     if configured != "auto":
         uid, _, gid = configured.partition(":")
         return f"{uid}:{gid or uid}"
     stat = os.stat(real_workdir)
-    if stat.st_uid == 0:
-        return DEFAULT_USER
-    return f"{stat.st_uid}:{stat.st_gid or stat.st_uid}"
+    return f"{stat.st_uid}:{stat.st_gid}"
+
+
+def write_problem(real_workdir: Path, user: str) -> str | None:
+    """Why ``user`` (``UID:GID``, with no capabilities) cannot write the workspace, or ``None``.
+
+    Judged from the folder's owner, group and mode bits, as the kernel does for a process
+    without ``CAP_DAC_OVERRIDE`` (ACLs are not considered).
+    """
+    stat = os.stat(real_workdir)
+    uid_text, _, gid_text = user.partition(":")
+    uid, gid = int(uid_text), int(gid_text or uid_text)
+    if uid == stat.st_uid:
+        writable = bool(stat.st_mode & 0o200)
+    elif gid == stat.st_gid:
+        writable = bool(stat.st_mode & 0o020)
+    else:
+        writable = bool(stat.st_mode & 0o002)
+    if writable:
+        return None
+    return (
+        f"the sandbox runs as {uid}:{gid} but {real_workdir} belongs to "
+        f"{stat.st_uid}:{stat.st_gid} with mode {stat.st_mode & 0o777:o}, so every write in "
+        "/workspace fails with 'Permission denied'"
+    )

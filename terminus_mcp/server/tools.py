@@ -285,7 +285,7 @@ def build_tools(settings: Settings) -> list[Tool]:
             return f"Session {session_id} closed; its container is removed."
 
     runs = ToolAnnotations(
-        read_only_hint=False, destructive_hint=True, open_world_hint=settings.network
+        read_only_hint=False, destructive_hint=True, open_world_hint=settings.network != "none"
     )
     reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
     stops = ToolAnnotations(

@@ -89,7 +89,8 @@ async def test_node_test_failures_are_named_with_their_messages(
     assert "- joins words with hyphens at test/slugify.test.js:12:" in result.answer
     assert "'hello_world'" in result.answer
     assert (
-        "- parses a short version at test/slugify.test.js:16: not a version: 1.x" in result.answer
+        "- parses a short version at test/slugify.test.js:16: TypeError: not a version: 1.x "
+        "(raised at slugify.js:11:11)" in result.answer
     )
 
 

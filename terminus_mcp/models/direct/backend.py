@@ -145,6 +145,7 @@ class DirectBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         query = query_of(messages) or ""
         reading = read_query(query)

@@ -1,0 +1,46 @@
+"""Setup through the MCP tool: the usual ``running`` answer past wait_seconds, with the setup
+progress as its latest message, then the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker
+import pytest
+from mcp import Client
+
+from terminus_mcp.server import build_server
+from tests.environments.conftest import env_settings, own
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.docker,
+    pytest.mark.usefixtures("remove_what_tests_create"),
+]
+
+
+async def test_first_task_sets_up_and_answers_running_meanwhile(
+    workspace: Path, docker_client: docker.DockerClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / ".terminus.toml").write_text(
+        '[environment]\nsetup = ["sleep 4 && echo set-up > $HOME/state"]\n'
+    )
+    own(workspace)
+    monkeypatch.chdir(workspace)
+    settings = env_settings(workspace)
+    async with Client(build_server(settings)) as client:
+        started = await client.call_tool(
+            "run_terminal_task", {"query": "Run `cat $HOME/state`", "wait_seconds": 1}
+        )
+        outcome = started.structured_content
+        assert outcome is not None
+        assert outcome["status"] == "running"
+        text = "\n".join(getattr(block, "text", "") for block in started.content)
+        assert "setting up: sleep 4 && echo set-up > $HOME/state" in text
+        collected = await client.call_tool(
+            "get_task_result", {"task_id": outcome["task_id"], "wait_seconds": 120}
+        )
+    result = collected.structured_content
+    assert result is not None
+    assert result["status"] == "completed", result
+    assert "set-up" in result["answer"]
