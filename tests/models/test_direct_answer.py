@@ -8,13 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.projects import run_direct, task_commands, write_project
+from support.projects import run_direct, sandbox_output, task_commands, write_project
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.models.direct.answer import no_tests_ran
 from terminus_mcp.models.direct.backend import MIN_ANSWER_TOKENS
 from terminus_mcp.models.tokens import proxy_counter
-from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
@@ -130,17 +129,9 @@ async def test_no_tests_ran_is_read_from_the_real_tools_output(
         {"empty/README": "no tests here\n", "tests/test_one.py": "def test_one():\n    pass\n"},
     )
     result = await run_direct(workspace, sandbox_manager, f"Run `{command}`")
-    output = await _output_of(workspace, sandbox_manager, command)
+    output = await sandbox_output(workspace, sandbox_manager, command)
     assert no_tests_ran(output) is zero, output
     assert result.commands[-1].command == command
-
-
-async def _output_of(workspace: Path, sandbox_manager: SandboxManager, command: str) -> str:
-    session = await sandbox_manager.create(SessionSpec(workdir=workspace))
-    try:
-        return (await session.run(command, timeout_s=60)).output
-    finally:
-        await sandbox_manager.close(session.id)
 
 
 async def test_an_error_two_commands_print_is_shown_once(

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
-from terminus_mcp.models.direct.probe import read_probe
-from terminus_mcp.models.direct.project import Choice, choose
+from terminus_mcp.models.direct.probe import Workspace, read_probe
+from terminus_mcp.models.direct.project import Choice, choose, runnable_form
 from terminus_mcp.models.direct.query import PartKind, read_query
 from terminus_mcp.models.direct.steps import Kind, kind_of, programs
 
@@ -275,3 +275,14 @@ def test_install_prefers_the_lock_file_over_ci_machine_setup() -> None:
         "@@terminus-probe files\npackage.json\npackage-lock.json\n"
     )
     assert choose(read_probe(probe), Kind.INSTALL) == Choice("npm ci", "package.json")
+
+
+def test_a_ci_python_command_runs_as_python3_where_the_sandbox_has_no_python() -> None:
+    bookworm = Workspace(runnable=frozenset({"python3", "pytest"}))
+    assert runnable_form(bookworm, "python -m pytest -q") == (
+        "python3 -m pytest -q",
+        " (as `python3`: the sandbox has no `python`)",
+    )
+    trixie = Workspace(runnable=frozenset({"python", "python3"}))
+    assert runnable_form(trixie, "python -m pytest -q") == ("python -m pytest -q", "")
+    assert runnable_form(bookworm, "tox -e py311") == "the sandbox has no `tox`"
