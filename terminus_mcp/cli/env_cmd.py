@@ -14,6 +14,7 @@ from terminus_mcp.environments import EnvironmentManager, EnvironmentSpec, Setup
 from terminus_mcp.environments.images import list_environment_images, remove_images
 from terminus_mcp.environments.manager import setup_log_path
 from terminus_mcp.environments.resolve import resolve_environment
+from terminus_mcp.errors import SandboxError
 from terminus_mcp.sandbox.engine import docker_client
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
@@ -116,7 +117,11 @@ def _show(args: argparse.Namespace) -> int:
         created = str(kept.attrs.get("Created", ""))[:19]
         return f"ready: {', '.join(kept.tags)} (set up {created})"
 
-    print(f"state:      {anyio.run(state)}")
+    try:
+        shown = anyio.run(state)
+    except SandboxError as exc:
+        shown = f"unknown ({exc})"
+    print(f"state:      {shown}")
     return 0
 
 

@@ -23,6 +23,16 @@ VENV = f"{ENV_ROOT}/venv"
 HOME = f"{ENV_ROOT}/home"
 NPM_PREFIX = f"{ENV_ROOT}/npm-global"
 
+MAKE_VENV = (
+    f"python3 -m venv --system-site-packages --without-pip {VENV} && "
+    f"(python3 -m pip --version >/dev/null 2>&1 && "
+    f"printf '#!/bin/sh\\nexec {VENV}/bin/python -m pip \"$@\"\\n' > {VENV}/bin/pip && "
+    f"chmod +x {VENV}/bin/pip || {VENV}/bin/python -m ensurepip -q)"
+)
+"""Create the virtual environment. It borrows the image's own pip when there is one (a
+wrapper that runs it with the venv's python installs into the venv): copying and compiling a
+fresh pip costs tens of seconds on a busy machine."""
+
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 """Optional-dependency groups installed with a Python project: what its tests usually need."""
 
@@ -120,7 +130,7 @@ def _python(project: Path, found: Detected) -> None:
         return
     found.ecosystems.append("python")
     found.inputs += reqs + sorted(has)
-    venv = f"python3 -m venv --system-site-packages {VENV}"
+    venv = MAKE_VENV
     if "uv.lock" in has:
         found.steps.append(
             SetupStep(
@@ -151,7 +161,7 @@ def _python(project: Path, found: Detected) -> None:
     if not parts:
         return
     args = " ".join(shlex.quote(p) for p in parts)
-    label = "pip install " + (" ".join(parts) if len(parts) <= 4 else f"{len(parts) // 2} sources")
+    label = "pip install " + (" ".join(parts) if len(parts) <= 8 else f"{len(parts) // 2} sources")
     found.steps.append(SetupStep(label=label, command=f"{venv} && pip install {args}"))
 
 
@@ -185,10 +195,16 @@ def _node(project: Path, found: Detected) -> None:
             outputs=("node_modules",),
         )
     elif "package-lock.json" in has or "npm-shrinkwrap.json" in has:
-        step = SetupStep(label="npm ci", command="npm ci --include=dev", outputs=("node_modules",))
+        step = SetupStep(
+            label="npm ci",
+            command="npm ci --include=dev --prefer-offline --no-audit --no-fund",
+            outputs=("node_modules",),
+        )
     else:
         step = SetupStep(
-            label="npm install", command="npm install --include=dev", outputs=("node_modules",)
+            label="npm install",
+            command="npm install --include=dev --prefer-offline --no-audit --no-fund",
+            outputs=("node_modules",),
         )
         found.notes.append("package.json has no lockfile: `npm install` resolves versions anew")
     found.steps.append(step)

@@ -1,7 +1,9 @@
 """The key an environment is kept under: everything that changes what setup produces.
 
-The base image's id, the sandbox user, the setup commands, the declared variables and the
-content of every manifest, lockfile and definition file. Secrets and the CA bundle are not
+The project folder, the base image's id, the sandbox user, the setup commands, the declared
+variables and the content of every manifest, lockfile and definition file. The folder is part
+of it because setup may write into the workspace (``node_modules``): two checkouts with the
+same files are two environments. Secrets and the CA bundle are not
 part of it: they change how setup reaches registries, not what it installs.
 """
 
@@ -36,6 +38,7 @@ def environment_key(
     """A hex digest naming the environment ``spec`` produces on ``base_image_id``."""
     material = {
         "scheme": SCHEME,
+        "project": str(spec.project),
         "base": base_image_id,
         "user": user,
         "setup": [step.command for step in spec.setup],

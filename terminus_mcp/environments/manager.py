@@ -236,6 +236,7 @@ class EnvironmentManager:
         spec, deadline = plan.spec, plan.deadline
         redact = Redactor({**plan.secrets, **self._task_secret_values()})
         session_spec = await anyio.to_thread.run_sync(self._setup_session_spec, plan)
+        _progress(on_event, f"setting up: starting a sandbox for {len(spec.setup)} step(s)")
         session = await self._sandboxes.create(session_spec)
         log_lines: list[str] = []
         try:

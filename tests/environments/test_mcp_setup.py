@@ -23,7 +23,7 @@ async def test_first_task_sets_up_and_answers_running_meanwhile(
     workspace: Path, docker_client: docker.DockerClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (workspace / ".terminus.toml").write_text(
-        '[environment]\nsetup = ["sleep 4 && echo set-up > $HOME/state"]\n'
+        '[environment]\nsetup = ["sleep 6 && echo set-up > $HOME/state"]\n'
     )
     own(workspace)
     monkeypatch.chdir(workspace)
@@ -35,11 +35,17 @@ async def test_first_task_sets_up_and_answers_running_meanwhile(
         outcome = started.structured_content
         assert outcome is not None
         assert outcome["status"] == "running"
-        text = "\n".join(getattr(block, "text", "") for block in started.content)
-        assert "setting up: sleep 4 && echo set-up > $HOME/state" in text
-        collected = await client.call_tool(
-            "get_task_result", {"task_id": outcome["task_id"], "wait_seconds": 120}
-        )
+        # Polled while setup runs, the running answer names the setup step as its latest news.
+        seen: list[str] = []
+        while outcome["status"] == "running":
+            seen.append(outcome["answer"])
+            polled = await client.call_tool(
+                "get_task_result", {"task_id": outcome["task_id"], "wait_seconds": 1}
+            )
+            assert polled.structured_content is not None
+            outcome = polled.structured_content
+        assert any("Last: setting up: sleep 6 && echo set-up > $HOME/state" in s for s in seen)
+        collected = polled
     result = collected.structured_content
     assert result is not None
     assert result["status"] == "completed", result
