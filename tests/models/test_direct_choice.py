@@ -80,6 +80,7 @@ async def test_github_workflow_step_wins_over_the_makefile(
         ),
         "Makefile": "test:\n\t@echo 'run the slow suite by hand'\n",
         "pyproject.toml": "[tool.poetry]\nname = 'calc'\nversion = '1.0'\n",
+        "conftest.py": "",
         "calc.py": CALC,
         "tests/unit/test_calc.py": FAILING_PY_TEST,
         "tests/slow/test_slow.py": PASSING_PY_TEST,
@@ -120,6 +121,7 @@ async def test_tox_commands_run_without_tox(
             "[tox]\nenv_list = py311\n\n[testenv]\ndeps = pytest\n"
             "commands = pytest -p no:cacheprovider {posargs:tests} -q\n"
         ),
+        "conftest.py": "",
         "calc.py": CALC,
         "tests/test_calc.py": FAILING_PY_TEST,
     }
@@ -234,7 +236,7 @@ async def test_maven_pom(workspace: Path, sandbox_manager: SandboxManager) -> No
         ),
     }
     result = await _run(workspace, sandbox_manager, files, "run the tests")
-    assert _chosen(result) == ["mvn -q -B test"]
+    assert _chosen(result) == ["mvn -q -B test"], result.answer
     assert "Chose `mvn -q -B test` to run the tests: pom.xml." in result.answer
 
 

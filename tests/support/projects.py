@@ -31,9 +31,13 @@ def write_project(root: Path, files: dict[str, str], *, executable: tuple[str, .
 
 
 async def run_direct(workspace: Path, sandboxes: SandboxManager, query: str) -> TaskResult:
-    """One task in direct mode (no model) on ``workspace``."""
+    """One task in direct mode (no model) on ``workspace``, in the plain sandbox image (no
+    project environment set up first: these tests are about the direct mode's own rules)."""
     settings = sandbox_settings(
-        workspace.parent, backend="direct", state_dir=str(workspace.parent / ".state")
+        workspace.parent,
+        backend="direct",
+        state_dir=str(workspace.parent / ".state"),
+        project_environments=False,
     )
     async with TerminusService(settings, sandboxes=sandboxes) as service:
         return await service.run_task(TaskRequest(query=query, workdir=workspace))
