@@ -286,3 +286,31 @@ def test_a_ci_python_command_runs_as_python3_where_the_sandbox_has_no_python() -
     trixie = Workspace(runnable=frozenset({"python", "python3"}))
     assert runnable_form(trixie, "python -m pytest -q") == ("python -m pytest -q", "")
     assert runnable_form(bookworm, "tox -e py311") == "the sandbox has no `tox`"
+
+
+@pytest.mark.parametrize(
+    ("sections", "kind", "choice"),
+    [
+        (
+            "@@terminus-probe files\n.eslintrc.json\nindex.js\npackage.json\n",
+            Kind.LINT,
+            Choice("npx eslint .", "the eslint configuration .eslintrc.json"),
+        ),
+        (
+            "@@terminus-probe files\ntsconfig.json\nsrc/\n",
+            Kind.LINT,
+            Choice("npx tsc -p . --noEmit", "tsconfig.json (a type check)"),
+        ),
+        (
+            "@@terminus-probe java\nsrc/app/Main.java\n@@terminus-probe files\nsrc/\n",
+            Kind.BUILD,
+            Choice(
+                "mkdir -p out && javac -d out $(find src -name '*.java')",
+                "Java sources under src/ and no build file",
+            ),
+        ),
+    ],
+)
+def test_linters_type_checks_and_plain_java(sections: str, kind: Kind, choice: Choice) -> None:
+    probe = sections + "@@terminus-probe runnable\nnpx\nmkdir\njavac\nfind\n"
+    assert choose(read_probe(probe), kind) == choice

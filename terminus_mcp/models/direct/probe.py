@@ -107,6 +107,7 @@ def probe_command(words: Iterable[str]) -> str:
             "/^[A-Za-z0-9_][^:=#%$ \\t]*:([^=]|$)/ { if (!skip) print $1 } {skip=0}' "
             f"| sort -u | awk '/^({_KEPT_TARGETS})$/ {{ print; next }} n++ < {MAX_TARGETS}'; fi",
         ),
+        _section("java", "find src -name '*.java' 2>/dev/null | head -n 1"),
         _section("network", "ls /sys/class/net"),
         _section(
             "runnable",
@@ -143,6 +144,8 @@ class Workspace:
     """``CMakeLists.txt`` registers tests (``enable_testing``, ``add_test``, ``CTest``)."""
     python_tests: tuple[str, ...] = ()
     """A few Python test files (``test_*.py``, ``*_test.py``) at the top, in tests/ or test/."""
+    java_sources: bool = False
+    """There are ``.java`` files under ``src/``."""
     network: bool | None = None
     """Whether the sandbox has an interface besides loopback (``None``: unknown)."""
 
@@ -227,6 +230,7 @@ def read_probe(output: str) -> Workspace:
         config_sections=names("config"),
         ctest="yes" in names("ctest"),
         python_tests=tuple(sorted(names("pytests"))),
+        java_sources=bool(names("java")),
         network=bool(interfaces - {"lo"}) if interfaces else None,
     )
 

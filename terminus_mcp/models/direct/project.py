@@ -169,6 +169,17 @@ def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
                 f"{CMAKE_BUILD} && ctest --test-dir build --output-on-failure",
                 "CMakeLists.txt registers tests for ctest",
             )
+    if kind is Kind.LINT:
+        eslint = sorted(f for f in w.files if f.startswith((".eslintrc", "eslint.config.")))
+        if eslint:
+            yield Choice("npx eslint .", f"the eslint configuration {eslint[0]}")
+        if w.has("tsconfig.json"):
+            yield Choice("npx tsc -p . --noEmit", "tsconfig.json (a type check)")
+    if kind is Kind.BUILD and w.java_sources and not gradle_file and not w.has("pom.xml"):
+        yield Choice(
+            "mkdir -p out && javac -d out $(find src -name '*.java')",
+            "Java sources under src/ and no build file",
+        )
     if kind is Kind.BUILD and is_python:
         yield Choice("python3 -m compileall -q .", "Python sources (a byte-compile check)")
 
