@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
-from terminus_mcp.models.direct.probe import Workspace, read_probe
-from terminus_mcp.models.direct.project import Choice, choose, runnable_form
+from terminus_mcp.models.direct.probe import TOOLS, Workspace, read_probe
+from terminus_mcp.models.direct.project import Choice, candidates, choose, runnable_form
 from terminus_mcp.models.direct.query import PartKind, read_query
 from terminus_mcp.models.direct.steps import Kind, kind_of, programs
 
@@ -314,3 +314,35 @@ def test_a_ci_python_command_runs_as_python3_where_the_sandbox_has_no_python() -
 def test_linters_type_checks_and_plain_java(sections: str, kind: Kind, choice: Choice) -> None:
     probe = sections + "@@terminus-probe runnable\nnpx\nmkdir\njavac\nfind\n"
     assert choose(read_probe(probe), kind) == choice
+
+
+def test_the_probe_checks_every_program_the_rules_may_choose() -> None:
+    """A command the rules construct must start programs the probe asks the sandbox about."""
+    files = [
+        "package.json",
+        "package-lock.json",
+        "requirements.txt",
+        "pyproject.toml",
+        "Cargo.toml",
+        "go.mod",
+        "pom.xml",
+        "build.gradle",
+        "App.sln",
+        "CMakeLists.txt",
+        "tsconfig.json",
+        ".eslintrc.json",
+        "pytest.ini",
+    ]
+    probe = (
+        '@@terminus-probe file package.json\n{"dependencies": {"a": "1"}}\n'
+        "@@terminus-probe ctest\nyes\n@@terminus-probe java\nsrc/A.java\n"
+        "@@terminus-probe files\n" + "\n".join(files) + "\n"
+    )
+    workspace = read_probe(probe)
+    constructed = {
+        program
+        for kind in Kind
+        for choice in candidates(workspace, kind)
+        for program in programs(choice.command)
+    }
+    assert constructed - set(TOOLS) == set()

@@ -34,6 +34,8 @@ MAX_FILES = 300
 MAX_TARGETS = 300
 MAX_WORDS = 3000
 TOOLS = (
+    "mkdir",
+    "find",
     "bash",
     "sh",
     "cd",

@@ -61,7 +61,7 @@ class NoChoice:
     reason: str
 
 
-def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
+def candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
     """Every candidate for ``kind``, best evidence first."""
     automation = [*ci_commands(w.ci_files)]
     if w.tox_ini:
@@ -249,7 +249,7 @@ def choose(w: Workspace, kind: Kind) -> Choice | NoChoice:
     """The best runnable command for ``kind``, or why there is none."""
     skipped: list[tuple[Choice, str]] = []
     seen: set[str] = set()
-    for candidate in _candidates(w, kind):
+    for candidate in candidates(w, kind):
         if candidate.command in seen:
             continue
         seen.add(candidate.command)
