@@ -12,7 +12,7 @@ from support.projects import run_direct, sandbox_output, task_commands, write_pr
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.models.direct.answer import no_tests_ran
-from terminus_mcp.models.direct.backend import MIN_ANSWER_TOKENS
+from terminus_mcp.models.direct.backend import MIN_SUMMARY_TOKENS
 from terminus_mcp.models.tokens import proxy_counter
 from terminus_mcp.sandbox.manager import SandboxManager
 
@@ -27,9 +27,24 @@ APP = (
 )
 
 
+def _summaries(answer: str) -> str:
+    """The ``Summary:`` texts of an answer (what stands for the commands' output)."""
+    kept, inside = [], False
+    for line in answer.splitlines():
+        if line.startswith("Summary: "):
+            inside = True
+            line = line.removeprefix("Summary: ")
+        elif line.startswith(("Chose `", "Command: ", "Not done:", "</final_answer>")):
+            inside = False
+        if inside:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _assert_not_longer(result: TaskResult) -> None:
     raw = result.usage.raw_output_tokens
-    assert result.usage.answer_tokens <= max(raw, MIN_ANSWER_TOKENS), result.answer
+    summaries = proxy_counter().count(_summaries(result.answer))
+    assert summaries <= max(raw, MIN_SUMMARY_TOKENS), result.answer
 
 
 async def test_probe_output_is_not_counted(

@@ -252,6 +252,15 @@ def test_tox_commands_with_substitutions() -> None:
     ]
 
 
+def test_tox_commands_on_the_installed_package_run_on_the_source() -> None:
+    tox = (
+        "[tox]\nenvlist = py311\n[testenv]\nchangedir = .tox\n"
+        "commands = pytest --doctest-modules {envsitepackagesdir}/boltons {toxinidir}/tests "
+        "{posargs}\n"
+    )
+    assert [c.command for c in tox_commands(tox)] == ["pytest --doctest-modules boltons ./tests"]
+
+
 def test_nox_sessions_with_literal_arguments() -> None:
     nox = (
         "import nox\n\n@nox.session(python=['3.11'])\ndef tests(session):\n"

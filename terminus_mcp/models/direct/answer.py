@@ -4,7 +4,8 @@ For each command, the digest of its output, or the output itself when that is no
 outputs pass through, tidied: colour codes, blank lines and repeats removed); container paths
 written as the project sees them (``/workspace/src/a.c`` is ``src/a.c``); a test step that ran
 no test says "no tests ran", never a pass. When the whole answer would still be longer than the
-commands' raw output, the longest summaries lose their middle lines until it fits.
+commands' raw output, the longest summaries lose their middle lines until it fits (the frame
+around them, the command lines and the reasons, is not counted).
 """
 
 from __future__ import annotations
@@ -198,11 +199,17 @@ def fit(
     reports: list[RunReport],
     frame_tail: list[str],
     *,
-    budget: int,
+    raw_tokens: int,
+    floor: int,
     count: Counter,
 ) -> str:
-    """The rendered answer, its longest summaries cut in the middle until it is within
-    ``budget`` tokens (or every summary is down to three lines)."""
+    """The rendered answer, with the summaries together at most ``raw_tokens`` (or ``floor``,
+    whichever is more): the longest summaries lose middle lines until they fit (or every one is
+    down to three lines). The frame (note, reasons, command lines, "Not done:") is not cut."""
+    frame = count(
+        render(frame_head, [RunReport(r.command, [], r.chose) for r in reports], frame_tail)
+    )
+    budget = frame + max(raw_tokens, floor)
     current = list(reports)
     answer = render(frame_head, current, frame_tail)
     while count(answer) > budget:

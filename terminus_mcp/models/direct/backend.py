@@ -37,9 +37,9 @@ from terminus_mcp.models.tokens import estimate_tokens, proxy_counter
 DIRECT_NOTE = "(direct mode: no model was used)"
 COMMAND_TIMEOUT_MS = 600_000
 """Builds and test suites may be slow; the loop clamps this to the configured maximum."""
-MIN_ANSWER_TOKENS = 80
-"""Answers up to this size are never cut: the frame (note, command lines, statuses) alone needs
-about this much, so a command with a tiny output gets it whole."""
+MIN_SUMMARY_TOKENS = 80
+"""Summaries up to this size together are never cut, so a command with a tiny output keeps its
+status line and the output whole."""
 
 
 def _runs(messages: Sequence[ChatMessage]) -> list[tuple[str, ObservedResult]]:
@@ -103,7 +103,8 @@ def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -
         [DIRECT_NOTE],
         without_repeats(reports),
         tail,
-        budget=max(raw, MIN_ANSWER_TOKENS),
+        raw_tokens=raw,
+        floor=MIN_SUMMARY_TOKENS,
         count=count,
     )
     return ModelReply(content=answer, complete=not not_done)
