@@ -4,19 +4,21 @@ raw output, paths as the project sees them, no duplicated lines, quotes kept, an
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from support.projects import run_direct, task_commands, write_project
+from support.projects import run_direct, sandbox_output, task_commands, write_project
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.models.direct.answer import no_tests_ran
-from terminus_mcp.models.direct.backend import MIN_ANSWER_TOKENS
+from terminus_mcp.models.direct.backend import MIN_SUMMARY_TOKENS
 from terminus_mcp.models.tokens import proxy_counter
-from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 APP = (
     "import sys\n\n\ndef parse(line):\n    key, value = line.split('=')\n    return key, value\n"
@@ -25,9 +27,24 @@ APP = (
 )
 
 
+def _summaries(answer: str) -> str:
+    """The ``Summary:`` texts of an answer (what stands for the commands' output)."""
+    kept, inside = [], False
+    for line in answer.splitlines():
+        if line.startswith("Summary: "):
+            inside = True
+            line = line.removeprefix("Summary: ")
+        elif line.startswith(("Chose `", "Command: ", "Not done:", "</final_answer>")):
+            inside = False
+        if inside:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _assert_not_longer(result: TaskResult) -> None:
     raw = result.usage.raw_output_tokens
-    assert result.usage.answer_tokens <= max(raw, MIN_ANSWER_TOKENS), result.answer
+    summaries = proxy_counter().count(_summaries(result.answer))
+    assert summaries <= max(raw, MIN_SUMMARY_TOKENS), result.answer
 
 
 async def test_probe_output_is_not_counted(
@@ -127,14 +144,17 @@ async def test_no_tests_ran_is_read_from_the_real_tools_output(
         {"empty/README": "no tests here\n", "tests/test_one.py": "def test_one():\n    pass\n"},
     )
     result = await run_direct(workspace, sandbox_manager, f"Run `{command}`")
-    output = await _output_of(workspace, sandbox_manager, command)
+    output = await sandbox_output(workspace, sandbox_manager, command)
     assert no_tests_ran(output) is zero, output
     assert result.commands[-1].command == command
 
 
-async def _output_of(workspace: Path, sandbox_manager: SandboxManager, command: str) -> str:
-    session = await sandbox_manager.create(SessionSpec(workdir=workspace))
-    try:
-        return (await session.run(command, timeout_s=60)).output
-    finally:
-        await sandbox_manager.close(session.id)
+async def test_an_error_two_commands_print_is_shown_once(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    shutil.copytree(FIXTURES / "c-compile-error", workspace, dirs_exist_ok=True)
+    write_project(workspace, {})
+    result = await run_direct(workspace, sandbox_manager, "Run `make -k`, then `make app`.")
+    assert [c.exit_code for c in task_commands(result)] == [2, 2]
+    assert result.answer.count("src/parser.c:10:12: error: ‘tokn’ undeclared") == 1
+    assert "as in the summary above)" in result.answer

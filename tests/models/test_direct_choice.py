@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.projects import run_direct, task_commands, write_project
+from support.projects import run_direct, sandbox_has, task_commands, write_project
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.models.direct.project import PYTEST
@@ -74,23 +74,24 @@ async def test_github_workflow_step_wins_over_the_makefile(
         ".github/workflows/tests.yml": (
             "name: tests\non: [push]\njobs:\n  unit:\n    runs-on: ubuntu-latest\n"
             "    steps:\n      - uses: actions/checkout@v4\n"
-            "      - run: pip install -e .\n"
+            "      - run: pip install poetry && poetry install\n"
             "      # the fast suite only\n"
-            "      - run: python -m pytest -q -p no:cacheprovider tests/unit\n"
+            "      - run: poetry run pytest -q -p no:cacheprovider tests/unit\n"
         ),
         "Makefile": "test:\n\t@echo 'run the slow suite by hand'\n",
-        "pyproject.toml": "[project]\nname = 'calc'\nversion = '1.0'\n",
+        "pyproject.toml": "[tool.poetry]\nname = 'calc'\nversion = '1.0'\n",
+        "conftest.py": "",
         "calc.py": CALC,
         "tests/unit/test_calc.py": FAILING_PY_TEST,
         "tests/slow/test_slow.py": PASSING_PY_TEST,
     }
+    assert not await sandbox_has(workspace, sandbox_manager, "poetry")
     result = await _run(workspace, sandbox_manager, files, "Run the tests and report failures.")
-    # The default image has a `python` command (Debian trixie's python-is-python3), so the
-    # workflow's own command line runs as written.
-    assert _chosen(result) == ["python -m pytest -q -p no:cacheprovider tests/unit"]
+    assert _chosen(result) == ["pytest -q -p no:cacheprovider tests/unit"]
     assert (
-        "Chose `python -m pytest -q -p no:cacheprovider tests/unit` to run the tests: the CI "
-        "workflow .github/workflows/tests.yml runs it." in result.answer
+        "Chose `pytest -q -p no:cacheprovider tests/unit` to run the tests: the CI workflow "
+        ".github/workflows/tests.yml runs it (without `poetry run`, which the sandbox lacks)."
+        in result.answer
     )
     assert "1 failed, 1 passed" in result.answer
 
@@ -118,13 +119,14 @@ async def test_tox_commands_run_without_tox(
     files = {
         "tox.ini": (
             "[tox]\nenv_list = py311\n\n[testenv]\ndeps = pytest\n"
-            "commands = python -m pytest -p no:cacheprovider {posargs:tests} -q\n"
+            "commands = pytest -p no:cacheprovider {posargs:tests} -q\n"
         ),
+        "conftest.py": "",
         "calc.py": CALC,
         "tests/test_calc.py": FAILING_PY_TEST,
     }
     result = await _run(workspace, sandbox_manager, files, "run the tests")
-    assert _chosen(result) == ["python3 -m pytest -p no:cacheprovider tests -q"]
+    assert _chosen(result) == ["pytest -p no:cacheprovider tests -q"]
     assert "tox.ini [testenv] commands runs it" in result.answer
     assert "1 failed, 1 passed" in result.answer
 
@@ -234,7 +236,7 @@ async def test_maven_pom(workspace: Path, sandbox_manager: SandboxManager) -> No
         ),
     }
     result = await _run(workspace, sandbox_manager, files, "run the tests")
-    assert _chosen(result) == ["mvn -q -B test"]
+    assert _chosen(result) == ["mvn -q -B test"], result.answer
     assert "Chose `mvn -q -B test` to run the tests: pom.xml." in result.answer
 
 
@@ -247,20 +249,26 @@ async def test_maven_pom(workspace: Path, sandbox_manager: SandboxManager) -> No
         ({"App.sln": "Microsoft Visual Studio Solution File\n"}, "dotnet test", "dotnet"),
     ],
 )
-async def test_a_toolchain_the_sandbox_lacks_is_said_not_run(
+async def test_manifests_choose_their_toolchain_or_say_it_is_missing(
     workspace: Path,
     sandbox_manager: SandboxManager,
     files: dict[str, str],
     command: str,
     program: str,
 ) -> None:
+    """Run when the sandbox image has the toolchain; said, not run, when it lacks it."""
+    has = await sandbox_has(workspace, sandbox_manager, program)
     result = await _run(workspace, sandbox_manager, files, "run the tests")
-    assert _chosen(result) == []
-    assert result.status is TaskStatus.INCOMPLETE
-    assert "Not done:" in result.answer
-    assert f"`{command}` ({next(iter(files))}) cannot run: the sandbox has no `{program}`" in (
-        result.answer
-    )
+    manifest = next(iter(files))
+    if has:
+        assert _chosen(result) == [command]
+        assert f"Chose `{command}` to run the tests: {manifest}." in result.answer
+    else:
+        assert _chosen(result) == []
+        assert result.status is TaskStatus.INCOMPLETE
+        assert f"`{command}` ({manifest}) cannot run: the sandbox has no `{program}`" in (
+            result.answer
+        )
 
 
 async def test_zero_tests_run_is_never_a_pass(
@@ -271,3 +279,20 @@ async def test_zero_tests_run_is_never_a_pass(
     assert _chosen(result) == ["npm test"]
     assert task_commands(result)[0].exit_code == 0
     assert "Summary: exit code 0; no tests ran" in result.answer
+
+
+async def test_the_probe_of_a_huge_repository_stays_small(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    noise = "".join(f"      - run: echo step {i} {'x' * 60}\n" for i in range(400))
+    files = {f"data/file_{i:05}.txt": "x\n" for i in range(3000)}
+    files |= {f"top_{i:04}.txt": "" for i in range(1000)}
+    files |= {
+        f".github/workflows/w{i:02}.yml": f"jobs:\n  j:\n    steps:\n{noise}" for i in range(20)
+    }
+    files["Makefile"] = "".join(f"t{i}:\n\t@true\n" for i in range(2000)) + "test:\n\t@echo ok\n"
+    result = await _run(workspace, sandbox_manager, files, "run the tests")
+    probe = result.commands[0]
+    assert probe.probe
+    assert probe.output_chars < 60_000
+    assert _chosen(result) == ["make test"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
+from terminus_mcp.models.direct.probe import TOOLS, Workspace, read_probe
+from terminus_mcp.models.direct.project import Choice, candidates, choose, runnable_form
 from terminus_mcp.models.direct.query import PartKind, read_query
 from terminus_mcp.models.direct.steps import Kind, kind_of, programs
 
@@ -140,6 +142,8 @@ def test_a_query_may_be_a_command_line_itself(query: str, bare: str | None) -> N
         ("go mod download", Kind.INSTALL),
         ("ruff check .", Kind.LINT),
         ("npm run lint", Kind.LINT),
+        ("./build.sh --release", Kind.BUILD),
+        ("sh run_tests.sh", Kind.TEST),
         ("echo done", None),
     ],
 )
@@ -248,6 +252,15 @@ def test_tox_commands_with_substitutions() -> None:
     ]
 
 
+def test_tox_commands_on_the_installed_package_run_on_the_source() -> None:
+    tox = (
+        "[tox]\nenvlist = py311\n[testenv]\nchangedir = .tox\n"
+        "commands = pytest --doctest-modules {envsitepackagesdir}/boltons {toxinidir}/tests "
+        "{posargs}\n"
+    )
+    assert [c.command for c in tox_commands(tox)] == ["pytest --doctest-modules boltons ./tests"]
+
+
 def test_nox_sessions_with_literal_arguments() -> None:
     nox = (
         "import nox\n\n@nox.session(python=['3.11'])\ndef tests(session):\n"
@@ -258,3 +271,87 @@ def test_nox_sessions_with_literal_arguments() -> None:
     assert [(c.command, c.source) for c in nox_commands(nox)] == [
         ("pytest -q tests", "noxfile.py session `tests`")
     ]
+
+
+def test_install_prefers_the_lock_file_over_ci_machine_setup() -> None:
+    probe = (
+        "@@terminus-probe file .github/workflows/ci.yml\n"
+        "jobs:\n  t:\n    steps:\n      - run: sudo apt-get install -y libpng-dev\n"
+        "      - run: npm ci\n"
+        '@@terminus-probe file package.json\n{"dependencies": {"left-pad": "1.3.0"}}\n'
+        "@@terminus-probe network\nlo\neth0\n"
+        "@@terminus-probe runnable\nnpm\nsudo\n"
+        "@@terminus-probe files\npackage.json\npackage-lock.json\n"
+    )
+    assert choose(read_probe(probe), Kind.INSTALL) == Choice("npm ci", "package.json")
+
+
+def test_a_ci_python_command_runs_as_python3_where_the_sandbox_has_no_python() -> None:
+    bookworm = Workspace(runnable=frozenset({"python3", "pytest"}))
+    assert runnable_form(bookworm, "python -m pytest -q") == (
+        "python3 -m pytest -q",
+        " (as `python3`: the sandbox has no `python`)",
+    )
+    trixie = Workspace(runnable=frozenset({"python", "python3"}))
+    assert runnable_form(trixie, "python -m pytest -q") == ("python -m pytest -q", "")
+    assert runnable_form(bookworm, "tox -e py311") == "the sandbox has no `tox`"
+
+
+@pytest.mark.parametrize(
+    ("sections", "kind", "choice"),
+    [
+        (
+            "@@terminus-probe files\n.eslintrc.json\nindex.js\npackage.json\n",
+            Kind.LINT,
+            Choice("npx eslint .", "the eslint configuration .eslintrc.json"),
+        ),
+        (
+            "@@terminus-probe files\ntsconfig.json\nsrc/\n",
+            Kind.LINT,
+            Choice("npx tsc -p . --noEmit", "tsconfig.json (a type check)"),
+        ),
+        (
+            "@@terminus-probe java\nsrc/app/Main.java\n@@terminus-probe files\nsrc/\n",
+            Kind.BUILD,
+            Choice(
+                "mkdir -p out && javac -d out $(find src -name '*.java')",
+                "Java sources under src/ and no build file",
+            ),
+        ),
+    ],
+)
+def test_linters_type_checks_and_plain_java(sections: str, kind: Kind, choice: Choice) -> None:
+    probe = sections + "@@terminus-probe runnable\nnpx\nmkdir\njavac\nfind\n"
+    assert choose(read_probe(probe), kind) == choice
+
+
+def test_the_probe_checks_every_program_the_rules_may_choose() -> None:
+    """A command the rules construct must start programs the probe asks the sandbox about."""
+    files = [
+        "package.json",
+        "package-lock.json",
+        "requirements.txt",
+        "pyproject.toml",
+        "Cargo.toml",
+        "go.mod",
+        "pom.xml",
+        "build.gradle",
+        "App.sln",
+        "CMakeLists.txt",
+        "tsconfig.json",
+        ".eslintrc.json",
+        "pytest.ini",
+    ]
+    probe = (
+        '@@terminus-probe file package.json\n{"dependencies": {"a": "1"}}\n'
+        "@@terminus-probe ctest\nyes\n@@terminus-probe java\nsrc/A.java\n"
+        "@@terminus-probe files\n" + "\n".join(files) + "\n"
+    )
+    workspace = read_probe(probe)
+    constructed = {
+        program
+        for kind in Kind
+        for choice in candidates(workspace, kind)
+        for program in programs(choice.command)
+    }
+    assert constructed - set(TOOLS) == set()

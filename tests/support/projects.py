@@ -9,6 +9,7 @@ from pathlib import Path
 from conftest import SANDBOX_UID, sandbox_settings
 
 from terminus_mcp.agent.result import CommandRecord, TaskResult
+from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import TaskRequest, TerminusService
 
@@ -30,9 +31,13 @@ def write_project(root: Path, files: dict[str, str], *, executable: tuple[str, .
 
 
 async def run_direct(workspace: Path, sandboxes: SandboxManager, query: str) -> TaskResult:
-    """One task in direct mode (no model) on ``workspace``."""
+    """One task in direct mode (no model) on ``workspace``, in the plain sandbox image (no
+    project environment set up first: these tests are about the direct mode's own rules)."""
     settings = sandbox_settings(
-        workspace.parent, backend="direct", state_dir=str(workspace.parent / ".state")
+        workspace.parent,
+        backend="direct",
+        state_dir=str(workspace.parent / ".state"),
+        project_environments=False,
     )
     async with TerminusService(settings, sandboxes=sandboxes) as service:
         return await service.run_task(TaskRequest(query=query, workdir=workspace))
@@ -41,3 +46,19 @@ async def run_direct(workspace: Path, sandboxes: SandboxManager, query: str) -> 
 def task_commands(result: TaskResult) -> list[CommandRecord]:
     """The commands the task ran, the direct mode's workspace probe left out."""
     return [c for c in result.commands if not c.probe]
+
+
+async def sandbox_output(workspace: Path, sandboxes: SandboxManager, command: str) -> str:
+    """The output of ``command`` run by itself in a fresh sandbox on ``workspace``."""
+    session = await sandboxes.create(SessionSpec(workdir=workspace))
+    try:
+        return (await session.run(command, timeout_s=120)).output
+    finally:
+        await sandboxes.close(session.id)
+
+
+async def sandbox_has(workspace: Path, sandboxes: SandboxManager, program: str) -> bool:
+    """Whether the sandbox image has ``program`` (the fact some rules depend on)."""
+    return (
+        await sandbox_output(workspace, sandboxes, f"command -v {program} || true")
+    ).strip() != ""

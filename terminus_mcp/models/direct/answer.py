@@ -4,7 +4,8 @@ For each command, the digest of its output, or the output itself when that is no
 outputs pass through, tidied: colour codes, blank lines and repeats removed); container paths
 written as the project sees them (``/workspace/src/a.c`` is ``src/a.c``); a test step that ran
 no test says "no tests ran", never a pass. When the whole answer would still be longer than the
-commands' raw output, the longest summaries lose their middle lines until it fits.
+commands' raw output, the longest summaries lose their middle lines until it fits (the frame
+around them, the command lines and the reasons, is not counted).
 """
 
 from __future__ import annotations
@@ -167,6 +168,21 @@ def trim_middle(lines: Sequence[str], keep: int) -> list[str]:
     return [*lines[:head], f"[... {cut} lines cut ...]", *lines[len(lines) - tail :]]
 
 
+def without_repeats(reports: list[RunReport]) -> list[RunReport]:
+    """Each summary without the detail lines an earlier summary already shows (a build error
+    that ``make`` and then ``make test`` both print is shown once)."""
+    seen: set[str] = set()
+    kept = []
+    for report in reports:
+        head, *details = report.summary
+        fresh = [line for line in details if line.strip() not in seen]
+        if len(fresh) < len(details):
+            fresh.append(f"({len(details) - len(fresh)} more lines as in the summary above)")
+        seen.update(line.strip() for line in details)
+        kept.append(RunReport(report.command, [head, *fresh], report.chose))
+    return kept
+
+
 def render(frame_head: list[str], reports: list[RunReport], frame_tail: list[str]) -> str:
     lines = ["<final_answer>", *frame_head]
     for report in reports:
@@ -183,11 +199,17 @@ def fit(
     reports: list[RunReport],
     frame_tail: list[str],
     *,
-    budget: int,
+    raw_tokens: int,
+    floor: int,
     count: Counter,
 ) -> str:
-    """The rendered answer, its longest summaries cut in the middle until it is within
-    ``budget`` tokens (or every summary is down to three lines)."""
+    """The rendered answer, with the summaries together at most ``raw_tokens`` (or ``floor``,
+    whichever is more): the longest summaries lose middle lines until they fit (or every one is
+    down to three lines). The frame (note, reasons, command lines, "Not done:") is not cut."""
+    frame = count(
+        render(frame_head, [RunReport(r.command, [], r.chose) for r in reports], frame_tail)
+    )
+    budget = frame + max(raw_tokens, floor)
     current = list(reports)
     answer = render(frame_head, current, frame_tail)
     while count(answer) > budget:

@@ -4,7 +4,8 @@ Each turn is decided from the conversation alone, so the backend holds no state 
 
 1. the first turn probes the workspace (one command, :func:`probe_command`): its files, CI
    configuration, Makefile targets, package.json scripts, and which words of the query the
-   sandbox can run;
+   sandbox can run (skipped when the query lists its commands explicitly and asks for nothing
+   else that depends on the workspace);
 2. the plan (:func:`plan_task`) is made again from the query and the probe on every turn, and
    its next command is run, one per turn;
 3. then the ``<final_answer>``: each command with why it was chosen and its summary, the
@@ -21,18 +22,24 @@ from terminus_mcp.agent.contract import LAST_TURN_MESSAGE, TOOL_NAME, query_of
 from terminus_mcp.agent.fallback import PROBE_MARK
 from terminus_mcp.agent.observation import ObservedResult, read_observation
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
-from terminus_mcp.models.direct.answer import RunReport, fit, summarize, traceback_lines
-from terminus_mcp.models.direct.plan import ADVICE, Plan, plan_task
-from terminus_mcp.models.direct.probe import probe_command, query_words, read_probe
+from terminus_mcp.models.direct.answer import (
+    RunReport,
+    fit,
+    summarize,
+    traceback_lines,
+    without_repeats,
+)
+from terminus_mcp.models.direct.plan import ADVICE, Plan, needs_probe, plan_task
+from terminus_mcp.models.direct.probe import Workspace, probe_command, query_words, read_probe
 from terminus_mcp.models.direct.query import read_query
 from terminus_mcp.models.tokens import estimate_tokens, proxy_counter
 
 DIRECT_NOTE = "(direct mode: no model was used)"
 COMMAND_TIMEOUT_MS = 600_000
 """Builds and test suites may be slow; the loop clamps this to the configured maximum."""
-MIN_ANSWER_TOKENS = 80
-"""Answers up to this size are never cut: the frame (note, command lines, statuses) alone needs
-about this much, so a command with a tiny output gets it whole."""
+MIN_SUMMARY_TOKENS = 80
+"""Summaries up to this size together are never cut, so a command with a tiny output keeps its
+status line and the output whole."""
 
 
 def _runs(messages: Sequence[ChatMessage]) -> list[tuple[str, ObservedResult]]:
@@ -94,7 +101,14 @@ def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -
     if not runs:
         tail.append(f"Nothing was run: {ADVICE}.")
     raw = sum(count(observed.output) for _, observed in runs)
-    answer = fit([DIRECT_NOTE], reports, tail, budget=max(raw, MIN_ANSWER_TOKENS), count=count)
+    answer = fit(
+        [DIRECT_NOTE],
+        without_repeats(reports),
+        tail,
+        raw_tokens=raw,
+        floor=MIN_SUMMARY_TOKENS,
+        count=count,
+    )
     return ModelReply(content=answer, complete=not not_done)
 
 
@@ -139,10 +153,14 @@ class DirectBackend:
         query = query_of(messages) or ""
         reading = read_query(query)
         runs = _runs(messages)
-        if not runs or not runs[0][0].startswith(PROBE_MARK):
+        if not needs_probe(reading):
+            workspace, done = Workspace(), runs
+        elif not runs or not runs[0][0].startswith(PROBE_MARK):
             return _call(probe_command(reading.words | query_words(query)))
-        (_, probe), *done = runs
-        plan = plan_task(reading, read_probe(probe.output))
+        else:
+            (_, probe), *done = runs
+            workspace = read_probe(probe.output)
+        plan = plan_task(reading, workspace)
         out_of_turns = bool(messages) and messages[-1].content == LAST_TURN_MESSAGE
         if len(done) < len(plan.actions) and not out_of_turns:
             return _call(plan.actions[len(done)].command)

@@ -127,6 +127,8 @@ _TOX_SUBSTITUTIONS = (
     (re.compile(r"\{posargs\}"), ""),
     (re.compile(r"\{toxinidir\}/?"), "./"),
     (re.compile(r"\{envpython\}"), "python3"),
+    # The installed package tox tests is the project's own source when run in place.
+    (re.compile(r"\{envsitepackagesdir\}/?"), ""),
     (re.compile(r"\{envbindir\}/"), ""),
 )
 

@@ -100,6 +100,17 @@ def _span_problem(w: Workspace, part: Part) -> str:
     )
 
 
+def needs_probe(reading: Reading) -> bool:
+    """Whether the plan depends on the workspace: not for a query whose only commands are
+    explicit (``$`` lines, fences, a ``Commands:`` list) and whose other parts only ask for a
+    report (which is then about those commands)."""
+    if not reading.explicit:
+        return True
+    return any(
+        part.kind in (PartKind.SPANS, PartKind.STEP, PartKind.VERSION) for part in reading.parts
+    )
+
+
 def plan_task(reading: Reading, w: Workspace) -> Plan:
     """The commands for ``reading`` in workspace ``w``, and what will not be done."""
     plan = Plan()
@@ -109,10 +120,12 @@ def plan_task(reading: Reading, w: Workspace) -> Plan:
         plan.add(Action(reading.bare, kind_of(reading.bare)))
         return plan
     reports: list[Part] = []
+    named = bool(reading.explicit)
     for part in reading.parts:
         kind = part.kind
         if kind is PartKind.SPANS:
             if _spans(plan, w, part):
+                named = True
                 continue
             kind = part.plain_kind
             if kind in (PartKind.STATEMENT, PartKind.UNKNOWN, PartKind.EDIT):
@@ -136,11 +149,14 @@ def plan_task(reading: Reading, w: Workspace) -> Plan:
             )
         elif kind is PartKind.UNKNOWN:
             plan.skip(part.text, f"no rule of the direct mode reads this request; {ADVICE}")
-    for part in reports:
-        covered = {a.kind for a in plan.actions}
-        for step in part.steps:
-            if step not in covered:
-                _step(plan, w, part, step)
+    # A report on commands the query names is about them; with none named, "do the tests
+    # pass?" asks for the step it names.
+    if not named:
+        for part in reports:
+            covered = {a.kind for a in plan.actions}
+            for step in part.steps:
+                if step not in covered:
+                    _step(plan, w, part, step)
     if not plan.actions:
         for part in reports:
             plan.skip(part.text, f"nothing was run to report on; {ADVICE}")

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from terminus_mcp.agent.fallback import PROBE_MARK
+from terminus_mcp.models.direct.steps import MAKE_TARGETS
 from terminus_mcp.sandbox.api import SETUP_ENV
 
 SECTION = "@@terminus-probe "
@@ -34,6 +35,8 @@ MAX_FILES = 300
 MAX_TARGETS = 300
 MAX_WORDS = 3000
 TOOLS = (
+    "mkdir",
+    "find",
     "bash",
     "sh",
     "cd",
@@ -62,6 +65,8 @@ TOOLS = (
 )
 """Programs the command choice may pick; the probe checks which of them the sandbox has."""
 
+_KEPT_TARGETS = "|".join(t for targets in MAKE_TARGETS.values() for t in targets)
+"""Targets listed even past the cap: the ones the command choice looks for."""
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.+-]*")
 
 
@@ -103,8 +108,9 @@ def probe_command(words: Iterable[str]) -> str:
             "timeout 20 make -qp 2>/dev/null | awk -F: "
             "'/^# Not a target/ {skip=1; next} "
             "/^[A-Za-z0-9_][^:=#%$ \\t]*:([^=]|$)/ { if (!skip) print $1 } {skip=0}' "
-            f"| sort -u | head -n {MAX_TARGETS}; fi",
+            f"| sort -u | awk '/^({_KEPT_TARGETS})$/ {{ print; next }} n++ < {MAX_TARGETS}'; fi",
         ),
+        _section("java", "find src -name '*.java' 2>/dev/null | head -n 1"),
         _section("network", "ls /sys/class/net"),
         _section("setup", f'printf "%s\\n" "${SETUP_ENV}"'),
         _section(
@@ -142,10 +148,12 @@ class Workspace:
     """``CMakeLists.txt`` registers tests (``enable_testing``, ``add_test``, ``CTest``)."""
     python_tests: tuple[str, ...] = ()
     """A few Python test files (``test_*.py``, ``*_test.py``) at the top, in tests/ or test/."""
+    java_sources: bool = False
+    """There are ``.java`` files under ``src/``."""
     network: bool | None = None
+    """Whether the sandbox has an interface besides loopback (``None``: unknown)."""
     setup: str | None = None
     """The setup commands the project's environment already ran (``TERMINUS_SETUP``)."""
-    """Whether the sandbox has an interface besides loopback (``None``: unknown)."""
 
     def has(self, *names: str) -> bool:
         return any(name in self.files for name in names)
@@ -228,6 +236,7 @@ def read_probe(output: str) -> Workspace:
         config_sections=names("config"),
         ctest="yes" in names("ctest"),
         python_tests=tuple(sorted(names("pytests"))),
+        java_sources=bool(names("java")),
         network=bool(interfaces - {"lo"}) if interfaces else None,
         setup=text("setup"),
     )

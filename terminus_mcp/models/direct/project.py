@@ -12,6 +12,9 @@ The evidence is ranked; the first candidate the sandbox can run wins:
 6. Cargo.toml, go.mod, pom.xml, build.gradle(.kts), a .sln or .csproj, and CMakeLists.txt
    (with tests registered for ``ctest``).
 
+To install the dependencies, the manifests come first (a lock file or requirements say what
+the project needs; CI install steps mostly set up the machine).
+
 A manifest alone never wins a step it has no command for: a ``package.json`` without
 ``scripts.test`` says nothing about tests.
 """
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
 from terminus_mcp.models.direct.probe import Workspace
 from terminus_mcp.models.direct.steps import (
+    MAKE_TARGETS,
     Kind,
     kind_of,
     programs,
@@ -39,11 +43,6 @@ CMAKE_BUILD = "cmake -S . -B build && cmake --build build"
 NPM_PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)
 """npm init's default test script: ``echo "Error: no test specified" && exit 1``."""
 
-_MAKE_TARGETS = {
-    Kind.TEST: ("test", "check", "tests"),
-    Kind.LINT: ("lint", "check-format", "typecheck"),
-    Kind.INSTALL: ("deps", "install-deps", "dev-install"),
-}
 _NPM_SCRIPTS = {Kind.TEST: ("test",), Kind.BUILD: ("build",), Kind.LINT: ("lint",)}
 
 
@@ -62,13 +61,17 @@ class NoChoice:
     reason: str
 
 
-def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
+def candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
     """Every candidate for ``kind``, best evidence first."""
     automation = [*ci_commands(w.ci_files)]
     if w.tox_ini:
         automation += tox_commands(w.tox_ini)
     if w.noxfile:
         automation += nox_commands(w.noxfile)
+    if kind is Kind.INSTALL:
+        # CI install steps set up machines (apt-get, upgrading pip); the lock file or the
+        # requirements say what the project itself needs.
+        yield from _manifests(w, kind)
     for sourced in automation:
         if kind_of(sourced.command) is kind:
             yield Choice(sourced.command, f"{sourced.source} runs it")
@@ -76,7 +79,7 @@ def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
     if makefile and w.make_targets:
         if kind is Kind.BUILD:
             yield Choice("make", f"{makefile} default target")
-        for target in _MAKE_TARGETS.get(kind, ()):
+        for target in MAKE_TARGETS.get(kind, ()):
             if target in w.make_targets:
                 yield Choice(f"make {target}", f"{makefile} target `{target}`")
     scripts = w.npm_scripts
@@ -85,7 +88,29 @@ def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
         if body is not None and not NPM_PLACEHOLDER.search(body):
             command = "npm test" if name == "test" else f"npm run {name}"
             yield Choice(command, f"package.json script `{name}`: {body}")
-    yield from _manifests(w, kind)
+    if kind is not Kind.INSTALL:
+        yield from _manifests(w, kind)
+
+
+_MANIFEST_COMMANDS = {
+    "Cargo.toml": {
+        Kind.TEST: "cargo test",
+        Kind.BUILD: "cargo build",
+        Kind.INSTALL: "cargo fetch",
+        Kind.LINT: "cargo clippy",
+    },
+    "go.mod": {
+        Kind.TEST: "go test ./...",
+        Kind.BUILD: "go build ./...",
+        Kind.INSTALL: "go mod download",
+        Kind.LINT: "go vet ./...",
+    },
+    "pom.xml": {
+        Kind.TEST: "mvn -q -B test",
+        Kind.BUILD: "mvn -q -B compile",
+        Kind.INSTALL: "mvn -q -B dependency:resolve",
+    },
+}
 
 
 def _pytest_config(w: Workspace) -> str | None:
@@ -120,26 +145,7 @@ def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
                 "python3 -m pip install -e .",
                 "pyproject.toml" if w.has("pyproject.toml") else "setup.py",
             )
-    rules = {
-        "Cargo.toml": {
-            Kind.TEST: "cargo test",
-            Kind.BUILD: "cargo build",
-            Kind.INSTALL: "cargo fetch",
-            Kind.LINT: "cargo clippy",
-        },
-        "go.mod": {
-            Kind.TEST: "go test ./...",
-            Kind.BUILD: "go build ./...",
-            Kind.INSTALL: "go mod download",
-            Kind.LINT: "go vet ./...",
-        },
-        "pom.xml": {
-            Kind.TEST: "mvn -q -B test",
-            Kind.BUILD: "mvn -q -B compile",
-            Kind.INSTALL: "mvn -q -B dependency:resolve",
-        },
-    }
-    for manifest, commands in rules.items():
+    for manifest, commands in _MANIFEST_COMMANDS.items():
         if w.has(manifest) and kind in commands:
             command = commands[kind]
             if manifest == "pom.xml" and w.has("mvnw"):
@@ -163,6 +169,17 @@ def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
                 f"{CMAKE_BUILD} && ctest --test-dir build --output-on-failure",
                 "CMakeLists.txt registers tests for ctest",
             )
+    if kind is Kind.LINT:
+        eslint = sorted(f for f in w.files if f.startswith((".eslintrc", "eslint.config.")))
+        if eslint:
+            yield Choice("npx eslint .", f"the eslint configuration {eslint[0]}")
+        if w.has("tsconfig.json"):
+            yield Choice("npx tsc -p . --noEmit", "tsconfig.json (a type check)")
+    if kind is Kind.BUILD and w.java_sources and not gradle_file and not w.has("pom.xml"):
+        yield Choice(
+            "mkdir -p out && javac -d out $(find src -name '*.java')",
+            "Java sources under src/ and no build file",
+        )
     if kind is Kind.BUILD and is_python:
         yield Choice("python3 -m compileall -q .", "Python sources (a byte-compile check)")
 
@@ -232,7 +249,7 @@ def choose(w: Workspace, kind: Kind) -> Choice | NoChoice:
     """The best runnable command for ``kind``, or why there is none."""
     skipped: list[tuple[Choice, str]] = []
     seen: set[str] = set()
-    for candidate in _candidates(w, kind):
+    for candidate in candidates(w, kind):
         if candidate.command in seen:
             continue
         seen.add(candidate.command)
@@ -265,6 +282,6 @@ def _nothing_found(w: Workspace, kind: Kind) -> str:
     if w.makefile and not w.make_targets:
         hints.append(f"`make -qp` listed no targets in {w.makefile}")
     elif w.makefile and kind is not Kind.BUILD:
-        hints.append(f"{w.makefile} has no {'/'.join(_MAKE_TARGETS.get(kind, ()))} target")
+        hints.append(f"{w.makefile} has no {'/'.join(MAKE_TARGETS.get(kind, ()))} target")
     extra = f" ({'; '.join(hints)})" if hints else ""
     return f"no CI step, script, target or manifest for it was found{extra}; top level: {listing}"

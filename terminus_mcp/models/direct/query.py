@@ -9,8 +9,8 @@ comma), and each part is read as one of:
 - a step: install the dependencies, build, run the tests, run the linters;
 - a version question ("which Node version");
 - "show the traceback";
-- a report ("report the failures", "tell me whether it passes"): answered by the commands'
-  summaries, and a step of its own when it names one nothing else does ("do the tests pass?");
+- a report ("report the failures", "tell me whether it passes"): answered by the summaries of
+  the commands the query names, or, when it names none, a step ("do the tests pass?");
 - a change to the code ("fix", "refactor"): not something the direct mode does;
 - a statement ("the build was green yesterday"): context, nothing to do;
 - anything else that reads as a request: listed under "Not done:" with the reason.

@@ -20,6 +20,13 @@ class Kind(StrEnum):
     LINT = "run the linters"
 
 
+MAKE_TARGETS = {
+    Kind.TEST: ("test", "check", "tests"),
+    Kind.LINT: ("lint", "check-format", "typecheck"),
+    Kind.INSTALL: ("deps", "install-deps", "dev-install"),
+}
+"""Makefile targets that do a step, best first (``make`` alone builds)."""
+
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SPLIT = re.compile(r"&&|\|\||;|\|")
 
@@ -40,7 +47,7 @@ _TEST_WORDS = _set(
     "test tests check pytest ctest jest vitest mocha unittest tox nox spec specs verify testing"
 )
 _BUILD_WORDS = _set(
-    "build compile make cmake ninja assemble package tsc gcc g++ cc clang javac rustc configure"
+    "build compile make cmake ninja assemble tsc gcc g++ cc clang javac rustc configure"
 )
 _RUNNERS = ("poetry run", "uv run", "pipenv run", "pdm run", "hatch run", "npx", "xvfb-run -a")
 
@@ -68,13 +75,9 @@ def programs(command: str) -> list[str]:
 
 
 def _tokens(words: list[str]) -> set[str]:
-    """Words split at ``:``, ``/`` and ``=`` and stripped of dashes (``test:unit``,
-    ``--test``)."""
-    tokens = set()
-    for word in words:
-        for part in re.split(r"[:/=]", word.lower()):
-            tokens.add(part.strip("-"))
-    return tokens
+    """Words split at ``:``, ``/``, ``=``, ``.``, ``_`` and ``-`` (``test:unit``, ``--test``,
+    ``build.sh``, ``run_tests``)."""
+    return {part for word in words for part in re.split(r"[:/=._-]", word.lower()) if part}
 
 
 def kind_of(command: str) -> Kind | None:
