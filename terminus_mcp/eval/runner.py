@@ -180,7 +180,7 @@ def score(task: TaskSpec, result: TaskResult, baseline: Baseline, wall_s: float)
         baseline_tokens=baseline.tokens,
         ratio=scoring.reduction_ratio(answer_tokens, baseline.tokens),
         turns=result.turns,
-        commands=len(result.commands),
+        commands=sum(not c.probe for c in result.commands),
         wall_s=result.timings.total_s if result.timings is not None else wall_s,
         subagent_tokens=usage.subagent_prompt_tokens + usage.subagent_completion_tokens,
         prompt_tokens=usage.subagent_prompt_tokens,
