@@ -21,6 +21,7 @@ from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.manager import SandboxManager
 
 from .conftest import Figure
+from .support import LoopbackListener
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
 
@@ -211,3 +212,30 @@ async def test_script_edits_its_own_network(
             uid = out.strip().splitlines()[-2]
             figure.note(f"uid {uid}: route/addr/link/unshare refused")
             await manager.close(opened.id)
+
+
+@pytest.mark.check("attack", "egress-host-services")
+async def test_host_services_through_the_gateway(
+    session: DockerSession, docker_client: docker.DockerClient, figure: Figure
+) -> None:
+    """A host service listening on every interface: the internal network's gateway address is
+    not the host's (no address on its bridge), and the default bridge is not routed to."""
+    assert session.route is not None
+    network = docker_client.networks.get(session.route.network).attrs
+    gateway = network["IPAM"]["Config"][0]["Gateway"]
+    bridge = docker_client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    with LoopbackListener("0.0.0.0") as listener:
+        listener.probe_from_host()
+        seen = listener.tcp_hits
+        outputs = {
+            target: await sh(
+                session,
+                f"{UNSET} timeout 8 bash -c 'echo x > /dev/tcp/{target}/{listener.port}' "
+                f"&& echo connected-{target}",
+            )
+            for target in (gateway, bridge)
+        }
+        reached = listener.tcp_hits - seen
+    assert reached == 0, outputs
+    assert all("connected-" not in out for out in outputs.values()), outputs
+    figure.note(f"host listener on all interfaces: not reached via {gateway} or {bridge}")
