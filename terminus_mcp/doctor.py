@@ -137,7 +137,7 @@ def workspace_check(settings: Settings, workdir: Path | None) -> Check:
             "folder's owner (auto does that; a root-owned folder then gets root without "
             "capabilities)",
         )
-    who = "root without capabilities (root owns the folder)" if user[:2] == "0:" else user
+    who = "root without capabilities: root owns the folder" if user[:2] == "0:" else user
     return Check(name="workspace", ok=True, detail=f"{real} is writable by the sandbox ({who})")
 
 
