@@ -4,6 +4,7 @@
 #   2. a running Docker engine (installed from Debian and started when none answers);
 #   3. the sandbox image and the egress proxy image (Squid), built offline from Debian packages
 #      (debootstrap of Debian trixie from the host's apt mirror) when no image registry answers.
+#   4. Podman's Docker-compatible service with the same image (the second engine the tests run on).
 # Usage: scripts/bootstrap.sh [--no-vllm]   (TERMINUS_SKIP_VLLM=1 does the same)
 set -euo pipefail
 
@@ -50,8 +51,8 @@ if ! docker_ok; then
     [[ $(id -u) == 0 ]] || die "no Docker engine answers and dockerd is not installed; install Docker (https://docs.docker.com/engine/install/) and start it"
     log "installing the Docker engine from Debian (docker.io)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq docker.io >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker.io >/dev/null
   fi
   if ! docker_ok; then
     [[ $(id -u) == 0 ]] || die "no Docker engine answers; start it (sudo systemctl start docker) or add yourself to the docker group"
@@ -67,7 +68,7 @@ command -v docker >/dev/null || die "the docker client is missing"
 if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
   [[ $(id -u) == 0 ]] || die "neither docker-compose nor 'docker compose' is installed; install one of them"
   log "installing docker-compose from Debian"
-  apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq docker-compose >/dev/null; }
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker-compose >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2; apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker-compose >/dev/null; }
 fi
 
 # --- 3. Sandbox and egress proxy images ----------------------------------------------------
@@ -76,7 +77,7 @@ fi
 # mirror in the host's apt sources (or TERMINUS_DEBIAN_MIRROR).
 if [[ $(id -u) == 0 ]] && ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap (for building the sandbox base without a registry)"
-  apt-get install -y -qq debootstrap >/dev/null || { apt-get update -qq >&2; apt-get install -y -qq debootstrap >/dev/null; }
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2; apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/dev/null; }
 fi
 # As root, build the base from Debian packages rather than asking an image registry: it works
 # on machines with no registry access and sends no traffic beyond the Debian mirror.
@@ -84,5 +85,45 @@ build_flags=(--if-missing)
 [[ $(id -u) == 0 && "${TERMINUS_PULL_BASE:-}" != 1 ]] && build_flags+=(--offline)
 if ! .venv/bin/terminus-mcp sandbox build "${build_flags[@]}" >&2; then
   die "the sandbox image could not be built; see the output above"
+fi
+# --- 4. Podman (the conformance suite runs on Docker and on Podman) --------------------------
+image=terminus-mcp-sandbox:latest
+podman_answers() {
+  .venv/bin/python -c 'import docker, sys; docker.DockerClient(base_url=sys.argv[1]).ping()' \
+    "$1" >/dev/null 2>&1
+}
+if [[ $(id -u) == 0 ]]; then
+  podman_sock=${TERMINUS_PODMAN_HOST:-unix:///run/podman/podman.sock}
+  if ! command -v podman >/dev/null 2>&1; then
+    log "installing Podman from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq podman >/dev/null \
+      || { apt-get update -qq >&2; apt-get -o DPkg::Lock::Timeout=600 install -y -qq podman >/dev/null; } \
+      || die "Podman did not install (apt-get install podman)"
+  fi
+  # Podman keeps its own image store: copy Docker's image (the image ID stays the same) when
+  # Podman lacks it or holds an older build.
+  want=$(docker image inspect -f '{{.Id}}' "$image")
+  have=$(podman image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+  if [[ "sha256:${have#sha256:}" != "$want" ]]; then
+    log "copying the sandbox image into Podman's store (docker save | podman load, a few minutes)"
+    docker save "$image" | podman load -q >/dev/null || die "podman load of $image failed"
+  fi
+  if ! podman_answers "$podman_sock"; then
+    # crun refuses hosts with hybrid cgroups (v1, plus controllers in the v2 hierarchy); runc,
+    # installed with Docker, runs there. The probe sets its limits so that only that shows.
+    runtime=crun
+    podman --runtime crun run --rm --network none --ulimit nofile=1024:1024 \
+      --ulimit nproc=1024:1024 "$image" true >/dev/null 2>&1 || runtime=runc
+    log "starting Podman's service with $runtime (log: /tmp/terminus-podman.log)"
+    mkdir -p /run/podman
+    (cd / && nohup podman --runtime "$runtime" system service --time=0 "$podman_sock" \
+      >/tmp/terminus-podman.log 2>&1 &)
+    for _ in $(seq 1 60); do podman_answers "$podman_sock" && break; sleep 0.5; done
+    podman_answers "$podman_sock" || die "Podman's service did not come up; see /tmp/terminus-podman.log"
+  fi
+else
+  podman_sock=${TERMINUS_PODMAN_HOST:-unix://${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/podman/podman.sock}
+  podman_answers "$podman_sock" || die "Podman's service does not answer at $podman_sock; install Podman (with uidmap and slirp4netns, and subuid/subgid ranges for your user), run \`systemctl --user enable --now podman.socket\`, then \`docker save $image | podman load\` (see docs/engines.md)"
 fi
 log "ready"

@@ -1,4 +1,5 @@
-"""Health checks of the sandbox: engine, runtime, image, and limits seen from inside.
+"""Health checks of the sandbox: engine (Docker or Podman, rootful or rootless), runtime, image,
+and limits seen from inside.
 
 :func:`run_checks` returns one :class:`Check` per question, each failure with the command
 that fixes it. The limits are checked in a real probe container, from the inside: a flag
@@ -18,8 +19,8 @@ from pydantic import BaseModel
 from terminus_mcp.errors import TerminusError, WorkspaceError
 from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.engine import (
-    START_FIX,
-    docker_client,
+    connect_engine,
+    engine_info,
     engine_runtimes,
     ensure_image,
     image_fix,
@@ -44,6 +45,29 @@ PROBE = (
     "| head -n 1); "
     "grep '^NoNewPrivs:' /proc/self/status | tr -d '\\t'"
 )
+
+
+KNOWN_REFUSALS = (
+    (
+        "cgroups in hybrid mode not supported",
+        "crun cannot run on this host's hybrid cgroups; make Podman use runc: start its service "
+        "as `podman --runtime runc system service --time=0 unix:///run/podman/podman.sock`, or "
+        'set `runtime = "runc"` under [engine] in /etc/containers/containers.conf',
+    ),
+    (
+        "setrlimit",
+        "the runtime was asked for a resource limit above the engine's own hard limit, which "
+        "needs CAP_SYS_RESOURCE; start the engine's service with higher limits "
+        "(`ulimit -n 1048576; ulimit -u unlimited` before it)",
+    ),
+)
+"""Engine refusals whose message alone does not say what to do: the text to look for in the
+error, and the fix."""
+
+
+def refusal_fix(message: str, default: str) -> str:
+    """The fix for a known engine refusal in ``message``, else ``default``."""
+    return next((fix for text, fix in KNOWN_REFUSALS if text in message), default)
 
 
 class Check(BaseModel):
@@ -147,40 +171,45 @@ async def run_checks(settings: Settings, workdir: Path | None = None) -> list[Ch
     (see :func:`workspace_check`)."""
     checks: list[Check] = []
     try:
-        client: docker.DockerClient = await anyio.to_thread.run_sync(docker_client, settings)
+        client: docker.DockerClient = await anyio.to_thread.run_sync(connect_engine, settings)
     except TerminusError as exc:
-        checks.append(
-            Check(name="Docker engine", ok=False, detail=exc.why or exc.what, fix=START_FIX)
-        )
+        detail = f"{exc.what}: {exc.why}" if exc.why else exc.what
+        checks.append(Check(name="container engine", ok=False, detail=detail, fix=exc.fix))
         return checks
-    version = await anyio.to_thread.run_sync(client.version)
-    checks.append(
-        Check(
-            name="Docker engine",
-            ok=True,
-            detail=f"version {version.get('Version', '?')}, API {version.get('ApiVersion', '?')}",
-        )
-    )
     try:
         runtime = await anyio.to_thread.run_sync(select_runtime, client, settings)
         known = await anyio.to_thread.run_sync(engine_runtimes, client)
-        name = "gVisor (runsc)" if runtime == "runsc" else "runc (gVisor not installed)"
-        if runtime is None and "runsc" in known:
-            name = "runc (gVisor available but TERMINUS_RUNTIME=runc)"
-        checks.append(Check(name="runtime", ok=True, detail=name))
+        engine = await anyio.to_thread.run_sync(engine_info, client, runtime)
     except TerminusError as exc:
         checks.append(Check(name="runtime", ok=False, detail=exc.what, fix=exc.fix))
         return checks
+    api = (await anyio.to_thread.run_sync(client.version)).get("ApiVersion", "?")
+    mode = "rootless" if engine.rootless else "rootful"
+    checks.append(
+        Check(
+            name="container engine",
+            ok=True,
+            detail=f"{engine.name} {engine.version} (API {api}), {mode}, "
+            f"engine setting {settings.engine!r}",
+        )
+    )
+    if runtime == "runsc":
+        name = "gVisor (runsc)"
+    elif "runsc" in known:
+        name = f"{engine.runtime} (gVisor available but TERMINUS_RUNTIME=runc)"
+    else:
+        name = f"{engine.runtime} (gVisor not installed)"
+    checks.append(Check(name="runtime", ok=True, detail=name))
     try:
-        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image)
+        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image, engine.name)
         checks.append(Check(name="sandbox image", ok=True, detail=settings.sandbox_image))
     except TerminusError:
         checks.append(
             Check(
                 name="sandbox image",
                 ok=False,
-                detail=f"{settings.sandbox_image} is missing",
-                fix=image_fix(settings.sandbox_image),
+                detail=f"{settings.sandbox_image} is missing in {engine.name}'s image store",
+                fix=image_fix(settings.sandbox_image, engine.name),
             )
         )
         return checks
@@ -210,7 +239,8 @@ async def run_checks(settings: Settings, workdir: Path | None = None) -> list[Ch
                 session = await sandboxes.create(SessionSpec(workdir=Path(tmp), network="none"))
                 result = await session.run(PROBE, timeout_s=30)
         except TerminusError as exc:
-            checks.append(Check(name="probe container", ok=False, detail=exc.message, fix=exc.fix))
+            fix = refusal_fix(exc.message, exc.fix)
+            checks.append(Check(name="probe container", ok=False, detail=exc.message, fix=fix))
             return checks
     checks.append(Check(name="probe container", ok=result.exit_code == 0, detail="started and ran"))
     checks.extend(_probe_checks(_parse_probe(result.output), settings))

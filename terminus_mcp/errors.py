@@ -10,10 +10,12 @@ Exceptions are for a broken sandbox, a broken model endpoint, refused input and 
 
     TerminusError
     ├── ConfigError            a setting is invalid or missing
+    │   └── ProjectConfigError .terminus.toml / devcontainer.json is malformed (environments)
     ├── WorkspaceError         a workdir is missing or outside the allowed roots
     ├── SandboxError           the container engine or a session is broken
     │   ├── DockerUnavailable  no Docker engine answers
     │   ├── ImageMissing       the sandbox image is not built
+    │   ├── SetupFailed        a project's environment could not be set up (environments)
     │   └── SessionNotFound    no live session has that id
     ├── ModelError             the model backend failed
     │   ├── EndpointUnavailable  the endpoint is down or unreachable

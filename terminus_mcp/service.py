@@ -44,11 +44,12 @@ from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
 from terminus_mcp.agent.loop import LoopConfig, run_loop
 from terminus_mcp.agent.recorder import TaskRecorder
 from terminus_mcp.agent.result import TaskResult, TaskStatus
-from terminus_mcp.errors import TaskNotFound
+from terminus_mcp.environments import EnvironmentManager, RedactingSession, SetupFailed
+from terminus_mcp.errors import ConfigError, TaskNotFound
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
-from terminus_mcp.sandbox.api import Session, SessionSpec
+from terminus_mcp.sandbox.api import Sandboxes, Session, SessionInfo, SessionSpec
 from terminus_mcp.sandbox.egress import NetworkMode
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
@@ -142,24 +143,27 @@ class TaskHandle:
 
 
 class TerminusService:
-    """Runs delegated tasks: one backend and one sandbox manager for the process."""
+    """Runs delegated tasks: one backend and one source of sandboxes for the process."""
 
     def __init__(
         self,
         settings: Settings,
         *,
         backend: ModelBackend | None = None,
-        sandboxes: SandboxManager | None = None,
+        sandboxes: Sandboxes | None = None,
     ) -> None:
-        """``backend`` and ``sandboxes`` override the configured ones (for tests and embedding);
-        a given manager is used but not closed."""
+        """``backend`` and ``sandboxes`` override the configured ones (for tests and embedding,
+        for example :class:`terminus_mcp.sandbox.fake.FakeSandboxes`); given ones are used
+        started and are not closed. ``None``: a :class:`SandboxManager` on the configured engine,
+        started and closed with the service."""
         self.settings = settings
         self._backend = backend
-        self._sandboxes = sandboxes
-        self._owns_sandboxes = sandboxes is None
+        self._sandboxes: Sandboxes | None = sandboxes
+        self._owned: SandboxManager | None = None
         self._proxy: TokenCounter | None = None
         self._config = LoopConfig.from_settings(settings)
         self._logs: OrderedDict[str, TaskLog] = OrderedDict()
+        self._environments: EnvironmentManager | None = None
         self._entered = False
 
     @property
@@ -176,13 +180,16 @@ class TerminusService:
             await self._backend.start()
         self._proxy = await anyio.to_thread.run_sync(proxy_counter)
         if self._sandboxes is None:
-            self._sandboxes = SandboxManager(self.settings)
-        if self._owns_sandboxes:
+            self._owned = SandboxManager(self.settings)
             try:
-                await self._sandboxes.__aenter__()
+                await self._owned.__aenter__()
             except BaseException:
                 await self._backend.aclose()
                 raise
+            self._sandboxes = self._owned
+        if self.settings.project_environments and isinstance(self._sandboxes, SandboxManager):
+            # Project images are built and committed on the Docker-compatible engine itself.
+            self._environments = EnvironmentManager(self.settings, self._sandboxes)
         self._entered = True
         return self
 
@@ -194,8 +201,8 @@ class TerminusService:
     ) -> None:
         # The manager shields its own cleanup; its task group must exit in the scope it began.
         try:
-            if self._owns_sandboxes and self._sandboxes is not None:
-                await self._sandboxes.__aexit__(exc_type, exc, tb)
+            if self._owned is not None:
+                await self._owned.__aexit__(exc_type, exc, tb)
         finally:
             if self._backend is not None:
                 with anyio.CancelScope(shield=True):
@@ -242,21 +249,26 @@ class TerminusService:
             with anyio.CancelScope() as scope:
                 handle._attach(scope)
                 with anyio.move_on_after(deadline) as timer:
-                    session = await self._open(sandboxes, spec, request.session_id)
-                    recorder.session_id = request.session_id
                     try:
-                        result = await run_loop(
-                            request.query,
-                            session=session,
-                            backend=backend,
-                            config=self._config,
-                            on_event=on_event,
-                            recorder=recorder,
-                        )
-                    finally:
-                        if request.session_id is None:
-                            with anyio.CancelScope(shield=True):
-                                await sandboxes.close(session.id)
+                        spec = await self._environment(spec, request.session_id, on_event)
+                    except (SetupFailed, ConfigError) as exc:
+                        result = self._setup_failed(recorder, exc, on_event)
+                    else:
+                        session = await self._open(sandboxes, spec, request.session_id)
+                        recorder.session_id = request.session_id
+                        try:
+                            result = await run_loop(
+                                request.query,
+                                session=self._masked(session),
+                                backend=backend,
+                                config=self._config,
+                                on_event=on_event,
+                                recorder=recorder,
+                            )
+                        finally:
+                            if request.session_id is None:
+                                with anyio.CancelScope(shield=True):
+                                    await sandboxes.close(session.id)
             if result is None:
                 if timer.cancelled_caught:
                     status, reason = (
@@ -302,17 +314,65 @@ class TerminusService:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _require_sandboxes(self) -> SandboxManager:
+    def _require_sandboxes(self) -> Sandboxes:
         if self._sandboxes is None or not self._entered:
             raise RuntimeError("TerminusService is not started; use `async with`")
         return self._sandboxes
 
     async def _open(
-        self, sandboxes: SandboxManager, spec: SessionSpec, session_id: str | None
+        self, sandboxes: Sandboxes, spec: SessionSpec, session_id: str | None
     ) -> Session:
         if session_id is None:
             return await sandboxes.create(spec)
         return await sandboxes.get_or_create(session_id, spec)
+
+    async def _environment(
+        self, spec: SessionSpec, session_id: str | None, on_event: EventCallback | None
+    ) -> SessionSpec:
+        """``spec`` in the project's environment, set up first when needed (not for a live
+        named session, which already runs in it).
+
+        Raises:
+            SetupFailed, ConfigError: the environment cannot be set up.
+        """
+        environments = self._environments
+        if environments is None:
+            return spec
+        if session_id is not None and any(s.id == session_id for s in self._sandboxes_list()):
+            return spec
+        prepared = await environments.prepare(spec.workdir, on_event)
+        return prepared.session_spec(spec.workdir, network=spec.network)
+
+    def _sandboxes_list(self) -> list[SessionInfo]:
+        return self._require_sandboxes().sessions()
+
+    def _masked(self, session: Session) -> Session:
+        """``session``, masking ``task_pass_env`` values when tasks are given any."""
+        if self._environments is None or not self.settings.task_pass_env:
+            return session
+        return RedactingSession(session, self._environments.redactor())
+
+    def _setup_failed(
+        self,
+        recorder: TaskRecorder,
+        exc: SetupFailed | ConfigError,
+        on_event: EventCallback | None,
+    ) -> TaskResult:
+        """The result of a task whose environment could not be set up: what failed, and the
+        first real error of the failing step."""
+        redact = self._environments.redactor() if self._environments else str
+        message = redact(str(exc))
+        answer = "The project's environment could not be set up, so the task did not run.\n"
+        answer += message
+        excerpt = getattr(exc, "excerpt", "")
+        if excerpt:
+            answer += "\n\nFirst error:\n" + redact(excerpt)
+        result = recorder.finish(TaskStatus.FAILED, answer, error=message)
+        emit(
+            on_event,
+            TaskEvent(kind=EventKind.TASK_FINISHED, message="task failed: setup failed"),
+        )
+        return result
 
     def _count_proxy(self, text: str) -> int:
         counter = self._proxy or proxy_counter()

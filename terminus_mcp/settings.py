@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,7 @@ DEFAULT_PROXY_IMAGE = "terminus-mcp-proxy:latest"
 Backend = Literal["auto", "direct", "openai", "vllm"]
 Transport = Literal["stdio", "sse", "http"]
 Runtime = Literal["auto", "runc", "runsc"]
+Engine = Literal["auto", "docker", "podman"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
@@ -54,6 +56,18 @@ def default_state_dir() -> Path:
 
 def _default_roots() -> list[Path]:
     return [Path.home(), Path.cwd()]
+
+
+CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS")
+"""Host variables that may name a CA bundle, in the order ``ca_bundle``'s default reads them."""
+
+
+def _default_ca_bundle() -> Path | None:
+    for name in CA_BUNDLE_VARIABLES:
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    return None
 
 
 class Settings(BaseSettings):
@@ -75,6 +89,14 @@ class Settings(BaseSettings):
     """Folder for transcripts and task logs kept between runs."""
 
     # --- sandbox -------------------------------------------------------------------------
+    engine: Engine = "auto"
+    """Container engine: ``docker``, ``podman`` (through its Docker-compatible service), or
+    ``auto`` (Docker when it answers, else Podman)."""
+
+    podman_host: str | None = None
+    """Podman service address; empty: ``unix:///run/podman/podman.sock`` as root, else
+    ``unix://$XDG_RUNTIME_DIR/podman/podman.sock`` (rootless)."""
+
     docker_host: str | None = None
     """Docker engine address (for example ``unix:///var/run/docker.sock``); empty: ``DOCKER_HOST``
     or the default socket."""
@@ -160,6 +182,32 @@ class Settings(BaseSettings):
     output_kill_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024)
     """A command whose output passes this many bytes is killed as a flood."""
 
+    # --- project environments ------------------------------------------------------------
+    project_environments: bool = True
+    """Give each project its environment: the image and setup that ``.terminus.toml``,
+    ``devcontainer.json`` or its manifests call for, set up once and reused by later tasks (see
+    ``docs/environments.md``). Off: every task runs in ``sandbox_image`` as it is."""
+
+    setup_timeout_s: float = Field(1800.0, gt=0)
+    """Most seconds a project's setup (image build and setup commands) may take."""
+
+    ca_bundle: Path | None = Field(default_factory=_default_ca_bundle)
+    """CA bundle (PEM) mounted read-only into setup and wired for pip, npm, curl, git, cargo, go
+    and Java. Default: the file the host's ``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``PIP_CERT``
+    or ``NODE_EXTRA_CA_CERTS`` names; empty: none."""
+
+    pass_env: list[str] = Field(default_factory=list)
+    """Names of host environment variables handed to setup (registry tokens, for example). Their
+    values never appear in answers, transcripts, logs or errors."""
+
+    task_pass_env: list[str] = Field(default_factory=list)
+    """Names of host environment variables handed to tasks as well (a subset of what tasks
+    may read); their values are masked in everything a task returns."""
+
+    package_caches: bool = True
+    """Share package caches (pip, npm, Maven, Gradle, cargo, Go) across projects as named Docker
+    volumes, so a second project with the same dependencies installs from cache."""
+
     # --- model and loop ------------------------------------------------------------------
     backend: Backend = "auto"
     """Model backend: ``openai`` (any OpenAI-compatible endpoint), ``vllm`` (in-process engine),
@@ -188,6 +236,24 @@ class Settings(BaseSettings):
 
     observation_chars: int = Field(60000, ge=1000)
     """Characters of a command's output the model sees (the last ones are kept)."""
+
+    observation_mode: Literal["raw", "hybrid"] = "raw"
+    """What the model sees of a command: ``raw`` is the cleaned output's tail (the contract the
+    model was trained on); ``hybrid`` puts the rule-based digest (counts, failing tests, errors)
+    before that tail."""
+
+    answer_hint: bool = True
+    """After each command's output, tell the model it may give its final answer now if the
+    output answers the task (small models otherwise tend to repeat the call)."""
+
+    require_first_call: bool = True
+    """Ask the endpoint for a tool call on the first turn (``tool_choice="required"``, or a
+    constrained call with in-process vLLM). Turn off for a server that misbehaves with it; a
+    final answer given before any command ran is refused either way."""
+
+    grounding: bool = True
+    """Check the model's final answer against the commands' output: append failing tests,
+    errors and locations it left out, and flag names, counts and locations no output contains."""
 
     request_timeout_s: float = Field(300.0, gt=0)
     """Timeout of one model request, in seconds."""
@@ -278,6 +344,14 @@ class Settings(BaseSettings):
             return check_hosts(value)
         except ConfigError as exc:
             raise ValueError(f"{exc.what} ({exc.why})" if exc.why else exc.what) from None
+
+    @field_validator("pass_env", "task_pass_env")
+    @classmethod
+    def _check_env_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
 
     @field_validator("sandbox_user")
     @classmethod

@@ -37,18 +37,34 @@ For each command you ran that matters, give a "Command:" line with the command a
 warnings), and the relevant excerpts: failing test names, error messages, file:line locations. \
 Keep it short; leave out passing details and noise.
 
-Example. Task: "run the unit tests and report failures".
-Turn 1: run_in_terminal {"command": "python -m pytest -q", "timeout": 120000}
-Turn 2, after seeing the output:
+Never answer before you have run a command: you know nothing about the project until you \
+have seen its output, and every name, count and location in your answer must come from that \
+output.
+
+The shape of a final answer (angle brackets mark what you fill in from the output you saw):
 <final_answer>
-Command: python -m pytest -q
-Summary: 1 failed, 41 passed. FAILED tests/test_io.py::test_read_empty - \
-AssertionError: assert b'' == None (tests/test_io.py:18).
+Command: <the command you ran>
+Summary: <exit status>; <the counts it printed>. <each failing test or error, with its message \
+and file:line>.
 </final_answer>
 """
 
 TASK_PREFIX = "Execution query:\n"
 LAST_TURN_MESSAGE = "OK, your allotted iterations are finished. Show the <final_answer>."
+
+EVIDENCE_REQUIRED = (
+    f"Your answer was not accepted: no command has run yet, so nothing in it comes from the "
+    f"project. Call {TOOL_NAME} with the command that does what the task asks (for example the "
+    "project's test or build command), then answer from its output."
+)
+"""The correction for a final answer given before any command ran."""
+
+ANSWER_HINT = (
+    "If this output answers the task, reply now with only the <final_answer> block, written "
+    f"from this output; otherwise call {TOOL_NAME} with the next command."
+)
+"""Told after each observation (in the observation text, so it works with every template):
+small models otherwise tend to repeat the call they just made."""
 
 RUN_IN_TERMINAL = ToolSpec(
     name=TOOL_NAME,

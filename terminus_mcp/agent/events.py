@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 class EventKind(StrEnum):
     TASK_STARTED = "task_started"
+    SETUP = "setup"
+    """The project's environment is being set up (before the first turn)."""
     MODEL_TURN = "model_turn"
     COMMAND_STARTED = "command_started"
     COMMAND_FINISHED = "command_finished"

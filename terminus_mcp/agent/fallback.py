@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from terminus_mcp.agent.summaries import summary_text
 from terminus_mcp.sandbox.api import ExecResult
 
+PROBE_MARK = ": terminus-mcp workspace probe;"
+"""How a command that only looks at the workspace for the direct mode starts (``:`` is the
+shell's no-op). Such a probe is not a step of the task: its output is left out of
+``raw_output_tokens`` and out of answers built from the runs."""
+
 
 @dataclass(frozen=True)
 class CommandRun:
@@ -23,11 +28,18 @@ class CommandRun:
     timeout_ms: int
     result: ExecResult
 
+    @property
+    def is_probe(self) -> bool:
+        """Whether this is the direct mode's look at the workspace (see :data:`PROBE_MARK`)."""
+        return self.command.startswith(PROBE_MARK)
+
 
 def summarize_runs(runs: Sequence[CommandRun]) -> list[str]:
     """``Command:`` / ``Summary:`` lines for each run."""
     lines: list[str] = []
     for run in runs:
+        if run.is_probe:
+            continue
         lines.append(f"Command: {run.command}")
         summary = summary_text(
             run.result.output,

@@ -18,6 +18,8 @@ import anyio
 
 from terminus_mcp.agent.context import ContextFitter
 from terminus_mcp.agent.contract import (
+    ANSWER_HINT,
+    EVIDENCE_REQUIRED,
     RUN_IN_TERMINAL,
     last_turn_message,
     system_message,
@@ -25,8 +27,9 @@ from terminus_mcp.agent.contract import (
 )
 from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
 from terminus_mcp.agent.fallback import CommandRun
+from terminus_mcp.agent.grounding import ground
 from terminus_mcp.agent.guards import IGNORED_CALL, NO_ACTION, FormatBudget, LoopDetector
-from terminus_mcp.agent.observation import observe
+from terminus_mcp.agent.observation import ObservationMode, observe
 from terminus_mcp.agent.recorder import TaskRecorder
 from terminus_mcp.agent.replies import (
     CallProblem,
@@ -57,6 +60,12 @@ class LoopConfig:
     max_timeout_ms: int = 900_000
     format_retries: int = 3
     """Malformed replies in a row that get a correction before the task ends."""
+    evidence_retries: int = 2
+    """Final answers given before any command ran that are refused before the task fails."""
+    observation_mode: ObservationMode = "raw"
+    answer_hint: bool = True
+    require_first_call: bool = True
+    grounding: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoopConfig:
@@ -67,6 +76,10 @@ class LoopConfig:
             observation_chars=settings.observation_chars,
             default_timeout_ms=int(settings.default_command_timeout_s * 1000),
             max_timeout_ms=int(settings.max_command_timeout_s * 1000),
+            observation_mode=settings.observation_mode,
+            answer_hint=settings.answer_hint,
+            require_first_call=settings.require_first_call,
+            grounding=settings.grounding,
         )
 
 
@@ -88,6 +101,7 @@ async def run_loop(
     budget = backend.context_window - config.max_reply_tokens
     fitter = ContextFitter(backend.count_tokens, budget - backend.count_tokens(_tools_json()))
     malformed = FormatBudget(config.format_retries)
+    unfounded = FormatBudget(config.evidence_retries)
     loops = LoopDetector()
     record.add_message(system_message())
     record.add_message(task_message(query))
@@ -108,7 +122,16 @@ async def run_loop(
             final = extract_final_answer(reply.content)
             if final is not None and (last_turn or not reply.tool_calls):
                 record.add_message(ChatMessage(role="assistant", content=reply.content))
-                return _finished(record, TaskStatus.COMPLETED, final, on_event)
+                if not record.runs and backend.uses_model:
+                    record.stats.refused_answers += 1
+                    if last_turn or not unfounded.spend():
+                        return _unfounded(record, on_event)
+                    record.add_message(ChatMessage(role="user", content=EVIDENCE_REQUIRED))
+                    continue
+                if config.grounding and backend.uses_model:
+                    final, record.grounding = ground(final, record.runs)
+                status = TaskStatus.COMPLETED if reply.complete else TaskStatus.INCOMPLETE
+                return _finished(record, status, final, on_event)
             if last_turn:
                 record.add_message(_assistant(reply, _readable(reply.tool_calls)))
                 reason = (
@@ -118,6 +141,7 @@ async def run_loop(
             if not reply.tool_calls:
                 record.add_message(ChatMessage(role="assistant", content=reply.content))
                 record.add_message(ChatMessage(role="user", content=NO_ACTION))
+                record.stats.malformed_replies += 1
                 if not malformed.spend():
                     return _gave_up(record, malformed, on_event)
                 continue
@@ -129,6 +153,7 @@ async def run_loop(
             )
             if isinstance(checked, CallProblem):
                 _correct(record, reply, call, others, checked)
+                record.stats.malformed_replies += 1
                 if not malformed.spend():
                     return _gave_up(record, malformed, on_event)
                 continue
@@ -137,6 +162,7 @@ async def run_loop(
             if loop_note is not None:
                 record.add_message(_assistant(reply, [call]))
                 record.add_message(_tool(call.id, "Not run: " + loop_note.removeprefix("Note: ")))
+                record.stats.loop_stopped = True
                 return _without_answer(
                     record,
                     TaskStatus.INCOMPLETE,
@@ -147,6 +173,8 @@ async def run_loop(
             kept_others = _readable(others)
             record.add_message(_assistant(reply, [call, *kept_others]))
             observation = await _run_command(session, checked, record, config, turn, on_event)
+            if config.answer_hint and backend.uses_model:
+                observation += "\n\n" + ANSWER_HINT
             record.add_message(_tool(call.id, observation))
             for other in kept_others:
                 record.add_message(_tool(other.id, IGNORED_CALL))
@@ -176,6 +204,7 @@ async def _ask_model(
             [RUN_IN_TERMINAL],
             temperature=config.temperature,
             max_tokens=config.max_reply_tokens,
+            require_call=config.require_first_call and not record.runs,
         )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # A garbled body (not UTF-8, not JSON, wrong shapes) surfaces from the client library
@@ -246,7 +275,12 @@ async def _run_command(
             message=f"{prefix} {_short(call.command)} -> {outcome} ({result.duration_s:.1f} s)",
         ),
     )
-    observation = observe(result, timeout_ms=call.timeout_ms, limit=config.observation_chars)
+    observation = observe(
+        result,
+        timeout_ms=call.timeout_ms,
+        limit=config.observation_chars,
+        mode=config.observation_mode,
+    )
     notes = "".join(f"Note: {note}.\n" for note in call.notes)
     return notes + observation.text
 
@@ -270,6 +304,27 @@ def _correct(
     record.add_message(_tool(call.id, problem.message))
     for other in kept_others:
         record.add_message(_tool(other.id, IGNORED_CALL))
+
+
+def _unfounded(record: TaskRecorder, on_event: EventCallback | None) -> TaskResult:
+    """End a task whose model keeps answering without running anything: there is no evidence,
+    so there is no answer to give."""
+    refused = record.stats.refused_answers
+    reason = (
+        f"the model answered {refused} time{'s' if refused != 1 else ''} without running any "
+        "command, and an answer with no command output behind it cannot be trusted"
+    )
+    return _without_answer(
+        record,
+        TaskStatus.FAILED,
+        reason,
+        on_event,
+        error=(
+            "the model gave no answer based on evidence: it never ran a command. Try again, "
+            "name the command in the query, or use a model that follows tool calls "
+            "(--backend direct runs the named or detected commands without a model)"
+        ),
+    )
 
 
 def _gave_up(

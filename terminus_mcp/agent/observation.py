@@ -11,8 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
+from terminus_mcp.agent.contract import ANSWER_HINT
+from terminus_mcp.agent.summaries import digest
 from terminus_mcp.sandbox.api import ExecResult, SessionEvent
+
+ObservationMode = Literal["raw", "hybrid"]
+"""``raw``: the output's tail; ``hybrid``: the output's digest first, then its tail."""
 
 _CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
@@ -24,6 +30,7 @@ stray ESC left by a truncated or malformed sequence goes too."""
 
 EXIT_PREFIX = "Exit code: "
 OUTPUT_HEADER = "Output:"
+DIGEST_HEADER = "Digest:"
 NO_OUTPUT = "(no output)"
 
 _EVENT_TEXT = {
@@ -81,8 +88,11 @@ class Observation:
     """Characters of the cleaned output before truncation."""
 
 
-def observe(result: ExecResult, *, timeout_ms: int, limit: int) -> Observation:
-    """Format one command's result for the model."""
+def observe(
+    result: ExecResult, *, timeout_ms: int, limit: int, mode: ObservationMode = "raw"
+) -> Observation:
+    """Format one command's result for the model; ``hybrid`` adds the output's digest (counts,
+    failing tests, errors) above the output, so a small model finds them in long logs."""
     output = clean_output(result.output).rstrip()
     if result.timed_out:
         status = f"none (timed out after {timeout_ms} ms; the command was killed)"
@@ -96,6 +106,9 @@ def observe(result: ExecResult, *, timeout_ms: int, limit: int) -> Observation:
     if result.waiting_for_input:
         lines.append("Note: the command seemed to wait for input; stdin is closed, so it got EOF.")
     body = keep_tail(output, limit) if output else NO_OUTPUT
+    if mode == "hybrid" and output:
+        found = digest(output)
+        lines += [DIGEST_HEADER, *filter(None, [found.headline, *found.details])]
     lines.append(OUTPUT_HEADER)
     lines.append(body)
     return Observation(text="\n".join(lines), output_chars=len(output))
@@ -127,6 +140,7 @@ def read_observation(text: str) -> ObservedResult | None:
     code = int(code_text) if code_text.lstrip("-").isdigit() else None
     timeout = _TIMEOUT.search(status)
     _, header, output = text.partition("\n" + OUTPUT_HEADER + "\n")
+    output = output.removesuffix("\n\n" + ANSWER_HINT)
     if not header or output == NO_OUTPUT:
         output = ""
     return ObservedResult(

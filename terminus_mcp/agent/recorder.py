@@ -13,7 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from terminus_mcp.agent.fallback import CommandRun, command_notes, fallback_answer, with_notes
-from terminus_mcp.agent.result import CommandRecord, TaskResult, TaskStatus, Timings, Usage
+from terminus_mcp.agent.grounding import GroundingReport
+from terminus_mcp.agent.result import (
+    CommandRecord,
+    LoopStats,
+    TaskResult,
+    TaskStatus,
+    Timings,
+    Usage,
+)
 from terminus_mcp.models.base import ChatMessage
 from terminus_mcp.models.tokens import estimate_tokens
 
@@ -45,6 +53,8 @@ class TaskRecorder:
         self.completion_tokens = 0
         self.model_s = 0.0
         self.commands_s = 0.0
+        self.stats = LoopStats()
+        self.grounding: GroundingReport | None = None
         self.started_at = time.time()
         self._clock_start = time.perf_counter()
         self.result: TaskResult | None = None
@@ -83,6 +93,7 @@ class TaskRecorder:
                 output_chars=len(run.result.output),
                 output_tokens=self._tokens_of_run(i),
                 event=run.result.event.value,
+                probe=run.is_probe,
             )
             for i, run in enumerate(self.runs)
         ]
@@ -94,7 +105,7 @@ class TaskRecorder:
             usage=Usage(
                 subagent_prompt_tokens=self.prompt_tokens,
                 subagent_completion_tokens=self.completion_tokens,
-                raw_output_tokens=sum(c.output_tokens for c in commands),
+                raw_output_tokens=sum(c.output_tokens for c in commands if not c.probe),
                 answer_tokens=self._count_proxy(answer),
             ),
             backend=self.backend,
@@ -109,6 +120,8 @@ class TaskRecorder:
                 commands_s=self.commands_s,
             ),
             error=error,
+            stats=self.stats.model_copy(),
+            grounding=self.grounding,
         )
         return self.result
 

@@ -86,7 +86,8 @@ def parse_text_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
     Returns the text with the markup removed, and the calls in order. The JSON is read with a
     decoder rather than up to the closing tag, so a ``</tool_call>`` inside a command string
     does not cut it short. An unclosed tag at the end (the reply ran out of tokens) still counts.
-    A bare ``{"name": "run_in_terminal", ...}`` object is accepted when there is no markup.
+    Without markup, a fenced JSON block or a bare JSON object naming the tool is a call too
+    (small models such as Qwen2.5-Coder write calls that way).
     """
     decoder = json.JSONDecoder()
     calls: list[ToolCall] = []
@@ -134,24 +135,69 @@ def parse_text_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
             pos += len(_TOOL_CALL_CLOSE)
     remaining = "".join(kept).strip()
     if not calls and _FINAL_OPEN not in remaining:
-        bare = _bare_call(remaining)
-        if bare is not None:
-            return "", [bare]
+        return _embedded_calls(remaining)
     return remaining, calls
 
 
-def _bare_call(text: str) -> ToolCall | None:
-    candidate = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```")
-    candidate = candidate.strip()
-    if not candidate.startswith("{"):
+_FENCE = re.compile(r"```[ \t]*(?:json|JSON|tool_call)?[ \t]*\n?(.*?)```", re.DOTALL)
+_NAME_KEYS = ("name", "tool", "tool_name", "function")
+_ARGUMENT_KEYS = ("arguments", "parameters", "args", "input")
+
+
+def _as_call_payload(payload: Any) -> dict[str, Any] | None:
+    """``payload`` in the ``{"name", "arguments"}`` shape when it names the terminal tool.
+
+    Small models spell a call in several ways: ``{"name": ..., "arguments": ...}``, with
+    ``parameters`` or ``args``, ``{"tool": ...}``, or OpenAI's ``{"function": {"name": ...}}``.
+    """
+    if not isinstance(payload, dict):
         return None
-    try:
-        payload = json.loads(candidate)
-    except json.JSONDecodeError:
+    function = payload.get("function")
+    if isinstance(function, dict):
+        return _as_call_payload(function)
+    name = next((payload[k] for k in _NAME_KEYS if isinstance(payload.get(k), str)), None)
+    if name != TOOL_NAME:
         return None
-    if isinstance(payload, dict) and payload.get("name") == TOOL_NAME:
-        return _call_from_payload(candidate, payload)
-    return None
+    arguments = next((payload[k] for k in _ARGUMENT_KEYS if k in payload), None)
+    return {"name": name, "arguments": arguments}
+
+
+def _embedded_calls(text: str) -> tuple[str, list[ToolCall]]:
+    """Calls written without Hermes tags: a fenced JSON block, or a bare JSON object, naming
+    the tool anywhere in the text (other JSON, such as an example in prose, is left alone)."""
+    calls: list[ToolCall] = []
+    spans: list[tuple[int, int]] = []
+    for fence in _FENCE.finditer(text):
+        body = fence.group(1).strip()
+        try:
+            payload = _as_call_payload(json.loads(body))
+        except json.JSONDecodeError:
+            continue
+        if payload is not None:
+            calls.append(_call_from_payload(body, payload))
+            spans.append(fence.span())
+    if not calls:
+        decoder = json.JSONDecoder()
+        pos = text.find("{")
+        while pos >= 0:
+            try:
+                value, end = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError:
+                pos = text.find("{", pos + 1)
+                continue
+            payload = _as_call_payload(value)
+            if payload is not None:
+                calls.append(_call_from_payload(text[pos:end], payload))
+                spans.append((pos, end))
+            pos = text.find("{", end)
+    if not calls:
+        return text, []
+    kept, last = [], 0
+    for start, end in spans:
+        kept.append(text[last:start])
+        last = end
+    kept.append(text[last:])
+    return "".join(kept).strip(), calls
 
 
 def normalize_reply(reply: ModelReply) -> ModelReply:

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from terminus_mcp.agent.grounding import GroundingReport
+
 
 class TaskStatus(StrEnum):
     COMPLETED = "completed"
@@ -33,6 +35,9 @@ class CommandRecord(BaseModel):
     output_tokens: int
     """Tokens of that output in the proxy tokenizer: what a main agent would have read."""
     event: str = "none"
+    probe: bool = False
+    """The direct mode's look at the workspace, not a step of the task: its output is not in
+    ``raw_output_tokens``."""
 
 
 class Usage(BaseModel):
@@ -41,9 +46,21 @@ class Usage(BaseModel):
     subagent_prompt_tokens: int = 0
     subagent_completion_tokens: int = 0
     raw_output_tokens: int = 0
-    """Proxy-tokenizer tokens of every command's output, after the 60,000-character truncation."""
+    """Proxy-tokenizer tokens of every command's output, after the 60,000-character truncation
+    (the direct mode's workspace probe excluded)."""
     answer_tokens: int = 0
     """Proxy-tokenizer tokens of the answer the main agent receives."""
+
+
+class LoopStats(BaseModel):
+    """How the model behaved on the way to its answer (for evals and diagnosis)."""
+
+    malformed_replies: int = 0
+    """Replies that got a correction: unreadable or invalid calls, neither call nor answer."""
+    refused_answers: int = 0
+    """Final answers refused because no command had run yet."""
+    loop_stopped: bool = False
+    """The task was stopped because the model repeated itself."""
 
 
 class Timings(BaseModel):
@@ -70,3 +87,7 @@ class TaskResult(BaseModel):
     timings: Timings | None = None
     error: str | None = None
     """For ``failed``: the actionable error message."""
+    stats: LoopStats = Field(default_factory=LoopStats)
+    grounding: GroundingReport | None = None
+    """What grounding added to and flagged in the model's answer; ``None`` when it did not run
+    (direct mode, whose answer is the digest, or grounding turned off)."""

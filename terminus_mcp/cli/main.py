@@ -25,6 +25,7 @@ def _command_modules() -> list[ModuleType]:
     from terminus_mcp.cli import (
         config_cmd,
         doctor_cmd,
+        env_cmd,
         eval_cmd,
         exec_cmd,
         install_cmd,
@@ -40,6 +41,7 @@ def _command_modules() -> list[ModuleType]:
         exec_cmd,
         doctor_cmd,
         sandbox_cmd,
+        env_cmd,
         serve_model_cmd,
         eval_cmd,
         install_cmd,

@@ -20,9 +20,10 @@ from terminus_mcp.service import TaskEvent, TaskRequest, TerminusService
 EPILOG = """\
 exit status:
   0  the task completed: the model (or the direct mode) gave its final answer
-  1  the task ended without one: incomplete (turn limit, loop, malformed replies),
-     failed (model endpoint or sandbox broke), timed_out or cancelled; the answer is
-     still printed, built from what ran
+  1  the task ended without one: incomplete (turn limit, loop, malformed replies; in
+     direct mode, parts of the query the rules could not do, listed under "Not done:"
+     with what to do), failed (model endpoint or sandbox broke), timed_out or
+     cancelled; the answer is still printed, built from what ran
   2  the task could not start (bad settings, workdir outside the allowed roots, no Docker)
   130  interrupted (Ctrl-C); the sandbox is removed first
 """

@@ -33,12 +33,12 @@ import anyio
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.errors import DockerUnavailable, ImageMissing, TerminusError
-from terminus_mcp.eval import scoring
+from terminus_mcp.eval import fetch, scoring
 from terminus_mcp.eval.judge import Judge
 from terminus_mcp.eval.results import EvalReport, TaskRow
 from terminus_mcp.eval.suite import Suite, TaskSpec
 from terminus_mcp.models.base import ModelBackend
-from terminus_mcp.sandbox.api import ExecResult, SessionSpec
+from terminus_mcp.sandbox.api import ExecResult, Sandboxes, Session, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import TaskRequest, TerminusService
 from terminus_mcp.settings import Settings
@@ -133,7 +133,7 @@ async def run_suite(
 async def _run_task(
     task: TaskSpec,
     folder: Path,
-    sandboxes: SandboxManager,
+    sandboxes: Sandboxes,
     service: TerminusService,
     judge: Judge | None,
 ) -> tuple[TaskRow, TaskResult | None]:
@@ -198,21 +198,30 @@ def _error_row(task: TaskSpec, error: str) -> TaskRow:
     )
 
 
-async def prepare_repository(task: TaskSpec, target: Path, sandboxes: SandboxManager) -> Path:
-    """Write the task's repository into ``target`` and run its setup commands there.
+async def prepare_repository(task: TaskSpec, target: Path, sandboxes: Sandboxes) -> Path:
+    """Write the task's repository into ``target`` (copied, generated, or fetched), apply its
+    patches, install its Node.js tools, and run its setup commands there.
 
     Raises:
         TaskSetupError: the generator fails, or a setup command exits non-zero.
+        FetchError: a project cannot be fetched or patched.
     """
     repo = task.repository
     if repo.fixture is not None:
         source = task.repository_path(repo.fixture)
         await anyio.to_thread.run_sync(lambda: shutil.copytree(source, target, symlinks=True))
+    elif repo.fetch is not None:
+        archive = await anyio.to_thread.run_sync(fetch.fetch_archive, repo.fetch)
+        await anyio.to_thread.run_sync(fetch.unpack, archive, target)
     else:
         assert repo.generator is not None
         script = task.repository_path(repo.generator)
         await anyio.Path(target).mkdir(parents=True)
         await _generate(task, [sys.executable, str(script), *repo.args, str(target)])
+    for patch in repo.patches:
+        await anyio.to_thread.run_sync(fetch.apply_patch, task.repository_path(patch), target)
+    if repo.node_tools:
+        await anyio.to_thread.run_sync(fetch.install_node_tools, repo.node_tools, target)
     await anyio.to_thread.run_sync(_give_to_sandbox, target)
     if task.setup:
         await _run_setup(task, target, sandboxes)
@@ -238,7 +247,7 @@ async def _generate(task: TaskSpec, argv: list[str]) -> None:
         )
 
 
-async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: SandboxManager) -> None:
+async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: Sandboxes) -> None:
     session = await sandboxes.create(SessionSpec(workdir=workdir, labels={"eval-task": task.name}))
     try:
         for command in task.setup:
@@ -253,11 +262,12 @@ async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: SandboxManager) -
         await sandboxes.close(session.id)
 
 
-async def run_baseline(task: TaskSpec, workdir: Path, sandboxes: SandboxManager) -> Baseline:
+async def run_baseline(task: TaskSpec, workdir: Path, sandboxes: Sandboxes) -> Baseline:
     """Run the baseline commands in a fresh sandbox and count what a main agent would read."""
     session = await sandboxes.create(SessionSpec(workdir=workdir, labels={"eval-task": task.name}))
     outputs: list[str] = []
     try:
+        await _check_tools(task, session)
         for command in task.baseline_commands:
             result = await session.run(command, timeout_s=task.timeout_s)
             outputs.append(result.output)
@@ -265,6 +275,22 @@ async def run_baseline(task: TaskSpec, workdir: Path, sandboxes: SandboxManager)
         await sandboxes.close(session.id)
     tokens = await anyio.to_thread.run_sync(scoring.baseline_tokens, outputs)
     return Baseline(outputs=outputs, tokens=tokens)
+
+
+async def _check_tools(task: TaskSpec, session: Session) -> None:
+    """Refuse a task whose ``tools`` the sandbox image lacks, naming them."""
+    if not task.tools:
+        return
+    probe = "; ".join(f"command -v {tool} >/dev/null || echo {tool}" for tool in task.tools)
+    result = await session.run(probe, timeout_s=30)
+    missing = result.output.split()
+    if missing:
+        raise TaskSetupError(
+            f"task {task.name} needs {', '.join(missing)}, which the sandbox image lacks",
+            why=f"`command -v` finds no {', '.join(missing)} on the PATH of the sandbox image",
+            fix="build a sandbox image with those toolchains (terminus-mcp sandbox build) or "
+            "leave the task out with --task",
+        )
 
 
 async def _delegate(task: TaskSpec, workdir: Path, service: TerminusService) -> TaskResult:

@@ -17,6 +17,19 @@ the content it must not contain::
     generator = "generators/python_repos.py"   # or: fixture = "fixtures/my-project"
     args = ["pytest-failures"]
 
+or a real public project, fetched from its registry when the suite runs and patched to hold the
+bug the task is about (see :mod:`terminus_mcp.eval.fetch`)::
+
+    [repository]
+    patches = ["patches/toolz-merge.patch"]
+    node_tools = ["tape@5.9.0"]        # npm packages put into node_modules on the host
+
+    [repository.fetch]
+    registry = "pypi"                  # or "npm", "debian"
+    name = "toolz"
+    version = "0.12.1"
+    sha256 = "ecca342664893f177a13dac0e6b41cbd8ac25a358e5f215316d43e2100224f4d"
+
 Patterns are Python regular expressions, matched anywhere in the answer, case-insensitively and
 with ``^``/``$`` at line boundaries. A generator is run on the host as
 ``python SCRIPT *args OUTDIR`` and must write the repository into ``OUTDIR``: suite files are
@@ -41,6 +54,7 @@ from pydantic import (
 )
 
 from terminus_mcp.errors import ConfigError
+from terminus_mcp.eval.fetch import FetchSpec
 
 PATTERN_FLAGS = re.IGNORECASE | re.MULTILINE
 """Flags every key-fact and forbidden pattern is compiled with."""
@@ -61,7 +75,8 @@ Pattern = Annotated[str, AfterValidator(_check_pattern)]
 
 
 class Repository(BaseModel):
-    """Where a task's repository comes from: exactly one of ``fixture`` and ``generator``."""
+    """Where a task's repository comes from: exactly one of ``fixture``, ``generator`` and
+    ``fetch``; then ``patches`` applied and ``node_tools`` installed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,13 +86,28 @@ class Repository(BaseModel):
     """A Python script run as ``python SCRIPT *args OUTDIR``; relative to the task file."""
     args: list[str] = Field(default_factory=list)
     """Arguments passed to the generator before the output folder."""
+    fetch: FetchSpec | None = None
+    """A public project's pinned archive, fetched from its registry when the suite runs."""
+    patches: list[Path] = Field(default_factory=list)
+    """Unified diffs (``-p1``) applied in order to the written repository; relative to the
+    task file."""
+    node_tools: list[str] = Field(default_factory=list)
+    """npm packages (``name@version``) installed on the host into the repository's
+    ``node_modules`` (the sandbox has no network)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
-        if (self.fixture is None) == (self.generator is None):
-            raise ValueError("give exactly one of 'fixture' (a folder) or 'generator' (a script)")
+        given = [self.fixture, self.generator, self.fetch]
+        if sum(item is not None for item in given) != 1:
+            raise ValueError(
+                "give exactly one of 'fixture' (a folder), 'generator' (a script) or 'fetch' "
+                "(a registry archive)"
+            )
         if self.args and self.generator is None:
             raise ValueError("'args' only applies to a 'generator'")
+        for tool in self.node_tools:
+            if not re.fullmatch(r"(@[\w.-]+/)?[\w.-]+@\d[\w.+-]*", tool):
+                raise ValueError(f"node_tools: {tool!r} is not an exact 'name@version'")
         return self
 
 
@@ -109,6 +139,11 @@ class TaskSpec(BaseModel):
     whole log is pasted back."""
     timeout_s: float = Field(120.0, gt=0, le=3600)
     """Deadline of the delegated task, and of each baseline command, in seconds."""
+    tools: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")]] = Field(
+        default_factory=list
+    )
+    """Programs the task needs on the sandbox image's PATH beyond its usual toolbox (``go``,
+    ``cargo``); without them the task is reported as an error that names them."""
 
     @property
     def folder(self) -> Path:
@@ -197,19 +232,22 @@ def load_task(path: Path) -> TaskSpec:
     except ValidationError as exc:
         raise ConfigError(f"task file {path} is invalid", why=_describe(exc), fix=fix) from None
     repo = task.repository
-    target = repo.fixture if repo.fixture is not None else repo.generator
-    assert target is not None
-    resolved = task.repository_path(target)
-    if (repo.fixture is not None and not resolved.is_dir()) or (
-        repo.generator is not None and not resolved.is_file()
-    ):
-        kind = "fixture folder" if repo.fixture is not None else "generator script"
-        raise ConfigError(
-            f"task file {path} names a {kind} that does not exist",
-            why=f"{resolved} is missing",
-            fix="paths are relative to the task file; correct repository."
-            + ("fixture" if repo.fixture is not None else "generator"),
-        )
+    wanted: list[tuple[str, Path, bool]] = [("patches", p, False) for p in repo.patches]
+    if repo.fixture is not None:
+        wanted.append(("fixture", repo.fixture, True))
+    if repo.generator is not None:
+        wanted.append(("generator", repo.generator, False))
+    for field, relative, is_dir in wanted:
+        resolved = task.repository_path(relative)
+        if not (resolved.is_dir() if is_dir else resolved.is_file()):
+            kind = {"fixture": "fixture folder", "generator": "generator script"}.get(
+                field, "patch file"
+            )
+            raise ConfigError(
+                f"task file {path} names a {kind} that does not exist",
+                why=f"{resolved} is missing",
+                fix=f"paths are relative to the task file; correct repository.{field}",
+            )
     return task
 
 

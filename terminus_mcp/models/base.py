@@ -67,6 +67,9 @@ class ModelReply(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: str | None = None
+    complete: bool = True
+    """False when a final answer covers only part of the task (the direct mode lists what it
+    could not do under "Not done:"): the task then ends ``incomplete``."""
 
 
 @runtime_checkable
@@ -99,8 +102,11 @@ class ModelBackend(Protocol):
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
-        """One model turn.
+        """One model turn. With ``require_call``, the reply should be a tool call: backends that
+        can enforce it do (``tool_choice="required"``, constrained decoding); the loop refuses a
+        final answer given before any command ran either way.
 
         Raises:
             EndpointUnavailable: the backend cannot answer (after its own retries).

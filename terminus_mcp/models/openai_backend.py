@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint (vLLM, SGLang, Ollama, llama.cpp's server, hosted APIs).
 
-Native tool calls are asked for with parallel calls off; servers that reject the
-``parallel_tool_calls`` parameter are asked again without it (and not asked again). When the
+Native tool calls are asked for with parallel calls off, and required (``tool_choice``) on the
+turns where the loop needs a command first; servers that reject either parameter are asked
+again without it (and not asked again). When the
 server returns no native call, Hermes ``<tool_call>`` markup in the text is parsed instead.
 Transient failures (connection errors, timeouts, 429, 5xx) are retried with exponential backoff;
 then the endpoint counts as unavailable. A model name the server does not serve is reported
@@ -91,6 +92,7 @@ class OpenAIBackend:
             max_retries=0,  # retried here, with our own error messages
         )
         self._parallel_param = True
+        self._tool_choice_param = settings.require_first_call
         self._counter = subagent_counter(settings.model)
         self._closed = False
 
@@ -116,6 +118,7 @@ class OpenAIBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         request: dict[str, Any] = {
             "model": self._model,
@@ -125,6 +128,8 @@ class OpenAIBackend:
         }
         if tools:
             request["tools"] = [tool.openai_schema() for tool in tools]
+            if require_call and self._tool_choice_param:
+                request["tool_choice"] = "required"
         response = await self._with_retries(request, bool(tools))
         return self._reply(response)
 
@@ -159,6 +164,18 @@ class OpenAIBackend:
         )
 
     async def _create(self, request: dict[str, Any], has_tools: bool) -> Any:
+        if "tool_choice" in request:
+            try:
+                return await self._create_plain(request, has_tools)
+            except openai.BadRequestError as exc:
+                if "tool_choice" not in str(exc):
+                    raise
+                logger.info("%s rejects tool_choice=required; sending without it", self._base_url)
+                self._tool_choice_param = False
+                request = {k: v for k, v in request.items() if k != "tool_choice"}
+        return await self._create_plain(request, has_tools)
+
+    async def _create_plain(self, request: dict[str, Any], has_tools: bool) -> Any:
         if has_tools and self._parallel_param:
             try:
                 return await self._client.chat.completions.create(

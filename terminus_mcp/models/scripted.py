@@ -81,6 +81,7 @@ class ScriptedBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         turn = len(self.requests)
         self.requests.append(list(messages))

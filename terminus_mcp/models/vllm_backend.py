@@ -19,6 +19,10 @@ into a :class:`~terminus_mcp.models.base.ModelReply`. The constraint (``constrai
 ``"none"``
     Unconstrained; the loop's own parser and correction messages deal with mistakes.
 
+On a turn where the loop needs a command before any answer (``require_call``, until the first
+command ran), the reply must be one well-formed call (``"tool_call_required"``), unless the
+constraint is ``"none"``.
+
 Logging: vLLM logs to stdout by default, which would corrupt an MCP stdio stream. Before vLLM is
 imported, ``VLLM_LOGGING_STREAM`` defaults to stderr (the engine process inherits it), and any
 ``vllm`` log handler already writing to stdout is pointed at stderr.
@@ -56,7 +60,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ReplyConstraint = Literal["tool_call", "reply", "none"]
+ReplyConstraint = Literal["tool_call", "reply", "none", "tool_call_required"]
 
 CPU_KV_CACHE_BYTES = 1 << 30
 FINAL_ANSWER_OPEN = "<final_answer>"
@@ -92,8 +96,10 @@ def structural_tag(tools: Sequence[ToolSpec], constraint: ReplyConstraint) -> di
     if constraint == "none" or not tools:
         return None
     tags = _hermes_call_tags(tools)
-    if constraint == "tool_call":
-        fmt: dict[str, Any] = {
+    if constraint == "tool_call_required":
+        fmt: dict[str, Any] = {"type": "or", "elements": tags}
+    elif constraint == "tool_call":
+        fmt = {
             "type": "triggered_tags",
             "triggers": [TOOL_CALL_OPEN],
             "tags": tags,
@@ -204,6 +210,7 @@ class VllmBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         """Generate one assistant turn and parse its Hermes tool calls.
 
@@ -224,7 +231,12 @@ class VllmBackend:
                 why=f"{len(prompt_ids)} prompt tokens, context window {self.context_window}",
                 fix="raise context_window (and the model's max length), or shorten observations",
             )
-        params = self._sampling_params(vllm, tools, temperature, min(max_tokens, budget))
+        constraint: ReplyConstraint = self._constraint
+        if require_call and self._settings.require_first_call and constraint != "none":
+            constraint = "tool_call_required"
+        params = self._sampling_params(
+            vllm, tools, temperature, min(max_tokens, budget), constraint
+        )
         request_id = "terminus-" + uuid.uuid4().hex
         final: Any = None
         started = time.perf_counter()
@@ -385,11 +397,16 @@ class VllmBackend:
         del engine  # vLLM keeps this frame alive; its locals must not hold the engine
 
     def _sampling_params(
-        self, vllm: Any, tools: Sequence[ToolSpec], temperature: float, max_tokens: int
+        self,
+        vllm: Any,
+        tools: Sequence[ToolSpec],
+        temperature: float,
+        max_tokens: int,
+        constraint: ReplyConstraint,
     ) -> Any:
         from vllm.sampling_params import StructuredOutputsParams
 
-        tag = structural_tag(tools, self._constraint)
+        tag = structural_tag(tools, constraint)
         structured = None
         if tag is not None:
             structured = StructuredOutputsParams(structural_tag=json.dumps(tag))

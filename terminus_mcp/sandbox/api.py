@@ -3,6 +3,12 @@
 A *session* is one container plus one persistent shell: ``cd``, ``export`` and shell functions
 persist between its commands. A failed command is data (:class:`ExecResult`); a broken sandbox
 is an exception (:class:`terminus_mcp.errors.SandboxError`).
+
+Two protocols make the seam: :class:`Sandboxes` (where sessions come from: one engine) and
+:class:`Session` (what a session can do). Implementations: Docker and Podman
+(:class:`terminus_mcp.sandbox.manager.SandboxManager`), and an in-memory test double
+(:class:`terminus_mcp.sandbox.fake.FakeSandboxes`). Every implementation passes the same
+conformance suite (:mod:`terminus_mcp.sandbox.conformance`).
 """
 
 from __future__ import annotations
@@ -10,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from terminus_mcp.sandbox.egress import NetworkMode
 
@@ -67,6 +73,19 @@ class ExecResult(BaseModel):
         return self.exit_code == 0 and not self.timed_out
 
 
+class VolumeMount(BaseModel):
+    """A named volume or host folder mounted into a sandbox container (besides the workspace)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    """Volume name (``kind="volume"``, created when missing) or absolute host path (``bind``)."""
+    target: str
+    """Absolute path inside the container."""
+    kind: Literal["volume", "bind"] = "volume"
+    read_only: bool = False
+
+
 class SessionSpec(BaseModel):
     """How to create a session. The workdir must already be validated against allowed roots."""
 
@@ -87,6 +106,17 @@ class SessionSpec(BaseModel):
     """Image override; ``None`` uses the configured sandbox image."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Extra labels for the container (the owner labels are always set)."""
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Extra container environment, on top of the fixed non-interactive one. It is part of the
+    container's configuration (``docker inspect`` shows it; ``docker commit`` keeps it)."""
+    shell_environment: dict[str, SecretStr] = Field(default_factory=dict)
+    """Variables given to the session's command shell only: never written into the container's
+    configuration, so neither ``docker inspect`` nor a committed image holds them."""
+    volumes: tuple[VolumeMount, ...] = ()
+    """Further mounts (package caches, a CA bundle)."""
+    user_dirs: tuple[str, ...] = ()
+    """Absolute folders created, owned by the sandbox user, before the container starts (a named
+    volume mounted at one of them is made writable for that user too)."""
 
     @field_validator("network", mode="before")
     @classmethod
@@ -128,11 +158,99 @@ class Session(Protocol):
         The command's stdin is closed, it runs in its own process group, and on timeout or
         cancellation every process it started is killed; the output so far is kept.
 
+        A timeout, a flood of output, a dead shell or a killed container are reported in the
+        result (``timed_out``, ``event``, ``detail``), not raised; cancellation propagates
+        after the command's processes were killed.
+
         Raises:
-            SandboxError: the sandbox cannot run commands at all (engine gone, image missing).
+            SandboxError: the sandbox cannot run commands at all (engine gone, image missing),
+                or the session is closed.
         """
         ...
 
     async def close(self) -> None:
         """Remove the container. Idempotent; safe to call under cancellation."""
+        ...
+
+
+class EngineCapabilities(BaseModel):
+    """What an engine's sessions guarantee beyond running commands. The conformance suite checks
+    each guarantee an engine claims, and says which checks do not apply when it claims none."""
+
+    model_config = ConfigDict(frozen=True)
+
+    isolation: bool
+    """Commands run in a container: a non-root user, no capabilities, no-new-privileges, a
+    seccomp filter, no network unless asked, the workspace as the only host folder."""
+    resource_limits: bool
+    """Memory, pids and CPU limits are enforced by the kernel, and hits are reported
+    (:attr:`SessionEvent.OOM_KILLED`, :attr:`SessionEvent.PIDS_EXHAUSTED`)."""
+
+
+class EngineInfo(BaseModel):
+    """The engine behind a :class:`Sandboxes`, as found when it started."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """``docker``, ``podman``, or ``fake``."""
+    version: str
+    runtime: str
+    """The OCI runtime containers run under (``runc``, ``crun``, ``runsc``); ``none`` when
+    there are no containers."""
+    rootless: bool
+    """Whether the engine runs without root privileges on the host."""
+    capabilities: EngineCapabilities
+
+    def describe(self) -> str:
+        """One line for logs and ``doctor``: ``podman 4.3.1, runtime crun, rootful``."""
+        mode = "rootless" if self.rootless else "rootful"
+        return f"{self.name} {self.version}, runtime {self.runtime}, {mode}"
+
+
+@runtime_checkable
+class Sandboxes(Protocol):
+    """Where sessions come from: one engine, and the sessions this process made on it.
+
+    Implementations are async context managers owned by whoever built them; the methods below
+    are what users of a started one (the service, the loop's callers) may call.
+    """
+
+    @property
+    def engine(self) -> EngineInfo:
+        """The engine's name, version, runtime, mode and capabilities.
+
+        Raises:
+            SandboxError: not started yet (the engine is only known once it answered).
+        """
+        ...
+
+    async def create(self, spec: SessionSpec, *, session_id: str | None = None) -> Session:
+        """Start a new session for ``spec``; ``session_id`` names it (default: a random id).
+
+        Raises:
+            WorkspaceError: the workdir is missing or outside the allowed roots.
+            DockerUnavailable: the engine does not answer.
+            ImageMissing: the image is not present in the engine.
+            SandboxError: the id is taken, or the session cannot start.
+        """
+        ...
+
+    async def get_or_create(self, session_id: str, spec: SessionSpec) -> Session:
+        """The live session named ``session_id``, created for ``spec`` when there is none.
+        ``spec`` is ignored for a session that exists. With ``spec.persistent``, a session of
+        that name on the same workdir left running by an earlier process may be taken over.
+
+        Raises:
+            The same as :meth:`create`, when it creates one.
+        """
+        ...
+
+    async def close(self, session_id: str) -> None:
+        """Close a session and remove everything it had (container, processes). Unknown ids
+        are ignored; engine failures are logged, not raised; safe under cancellation."""
+        ...
+
+    def sessions(self) -> list[SessionInfo]:
+        """The live sessions this process holds."""
         ...

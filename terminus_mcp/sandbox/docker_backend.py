@@ -13,26 +13,36 @@ only awaits it.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
 import secrets
 import select
 import socket
+import tarfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import anyio
 import docker
 import docker.errors
 from docker.models.containers import Container
+from docker.types import Mount
 
 from terminus_mcp.errors import DockerUnavailable, ImageMissing, SandboxError
 from terminus_mcp.sandbox import shell as wire
-from terminus_mcp.sandbox.api import ExecResult, OutputCallback, SessionEvent, SessionInfo
+from terminus_mcp.sandbox.api import (
+    ExecResult,
+    OutputCallback,
+    SessionEvent,
+    SessionInfo,
+    VolumeMount,
+)
 from terminus_mcp.sandbox.engine import ENGINE_ERRORS, START_FIX, image_fix
 from terminus_mcp.sandbox.hardening import LABEL_SESSION, WORKSPACE, Hardening, OwnerLabels
 from terminus_mcp.sandbox.persist import SessionState, drop_state, holder_fields, write_state
@@ -179,6 +189,10 @@ class DockerSession:
         adopt: Container | None = None,
         route: EgressRoute | None = None,
         cwd: str = WORKSPACE,
+        environment: dict[str, str] | None = None,
+        shell_environment: dict[str, str] | None = None,
+        volumes: Sequence[VolumeMount] = (),
+        user_dirs: Sequence[str] = (),
     ) -> None:
         """``allow_hosts``/``private_hosts``: the egress allowlist of an ``allowlist``
         session. ``state_dir``: set for a persistent session, whose container outlives this
@@ -197,6 +211,10 @@ class DockerSession:
         self._private_hosts = list(private_hosts or [])
         self._state_dir = state_dir
         self._route = route
+        self._environment = dict(environment or {})
+        self._shell_environment = dict(shell_environment or {})
+        self._volumes = tuple(volumes)
+        self._user_dirs = tuple(user_dirs)
         self._lock = anyio.Lock()
         self._container: Container | None = adopt
         self._shell: _Shell | None = None
@@ -392,10 +410,15 @@ class DockerSession:
             read_only=self._read_only,
             protect_git=self._settings.protect_git,
         )
+        mounts += [
+            Mount(target=v.target, source=v.source, type=v.kind, read_only=v.read_only)
+            for v in self._volumes
+        ]
         route = self._open_route(labels)
         kwargs = self._hardening.create_kwargs(
             image=self._image, mounts=mounts, labels=labels, route=route
         )
+        kwargs["environment"].update(self._environment)
         kwargs["name"] = f"terminus-mcp-{_safe_name(self._id)}-{secrets.token_hex(3)}"
         try:
             container = self._client.containers.create(**kwargs)
@@ -411,6 +434,8 @@ class DockerSession:
             ) from exc
         self._container = container
         try:
+            if self._user_dirs:
+                container.put_archive("/", _owned_dirs_tar(self._user_dirs, self._hardening.user))
             container.start()
         except ENGINE_ERRORS as exc:
             self._remove_container()
@@ -422,7 +447,7 @@ class DockerSession:
         self._counters = _Counters()
         log.info("session %s: container %s started", self._id, container.short_id)
 
-    def _exec(self, argv: list[str]) -> _Exec:
+    def _exec(self, argv: list[str], environment: dict[str, str] | None = None) -> _Exec:
         assert self._container is not None
         try:
             created = self._client.api.exec_create(
@@ -434,6 +459,7 @@ class DockerSession:
                 tty=False,
                 user=self._hardening.user,
                 workdir=WORKSPACE,
+                environment=environment or None,
             )
             response = self._client.api.exec_start(created["Id"], socket=True)
         except ENGINE_ERRORS as exc:
@@ -447,7 +473,7 @@ class DockerSession:
         return _Exec(exec_id=created["Id"], sock=raw, stream=response)
 
     def _start_shell(self, cwd: str) -> _Shell:
-        proc = self._exec(_SHELL_ARGV)
+        proc = self._exec(_SHELL_ARGV, self._shell_environment)
         nonce = wire.new_nonce()
         try:
             proc.send(wire.boot_line(nonce, cwd))
@@ -764,6 +790,28 @@ class DockerSession:
                 "command left behind was killed",
             )
         return (event, detail)
+
+
+def _owned_dirs_tar(paths: Sequence[str], user: str) -> bytes:
+    """A tar archive of empty folders (with their parents) owned by ``user`` (``UID:GID``)."""
+    uid, _, gid = user.partition(":")
+    names: list[str] = []
+    for path in paths:
+        parts = PurePosixPath(path).relative_to("/").parts
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth])
+            if name not in names:
+                names.append(name)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in names:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            info.uid, info.gid = int(uid), int(gid or uid)
+            info.mtime = int(time.time())
+            archive.addfile(info)
+    return buffer.getvalue()
 
 
 def _safe_name(text: str) -> str:

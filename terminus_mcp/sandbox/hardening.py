@@ -65,6 +65,12 @@ WORKSPACE = "/workspace"
 
 MIB = 1024 * 1024
 
+USER_PROCESS_LIMIT = 32768
+"""``ulimit -u`` (RLIMIT_NPROC) in the sandbox. Set explicitly so that no engine default applies:
+rootful Podman asks for 1048576, which the runtime can only grant where root holds
+CAP_SYS_RESOURCE (without it, every container fails to start). The kernel counts it per user ID
+(across the host for a rootful engine), so it stays high; the pids limit is the real bound."""
+
 
 def process_start_time(pid: int) -> str:
     """Start time of a host process in clock ticks since boot, or ``""`` when it is gone."""
@@ -204,6 +210,7 @@ class Hardening(BaseModel):
                 Ulimit(name="nofile", soft=self.max_open_files, hard=self.max_open_files),
                 Ulimit(name="fsize", soft=self.max_file_size_bytes, hard=self.max_file_size_bytes),
                 Ulimit(name="core", soft=0, hard=0),
+                Ulimit(name="nproc", soft=USER_PROCESS_LIMIT, hard=USER_PROCESS_LIMIT),
             ],
             "read_only": self.read_only_rootfs,
             "stop_signal": "SIGKILL",

@@ -1,8 +1,10 @@
 """Sandbox sessions by id: create, reuse, expire, close, and reap what a crash left behind.
 
-One :class:`SandboxManager` per process. Use it as an async context manager: entering checks
-the engine and the image, removes containers whose owning process is dead, and starts the
-idle-expiry loop; leaving removes every container it created::
+:class:`SandboxManager` implements :class:`terminus_mcp.sandbox.api.Sandboxes` on Docker or on
+Podman (the ``engine`` setting), both through the Docker API. One per process. Use it as an
+async context manager: entering checks the engine and the image, removes containers whose
+owning process is dead, and starts the idle-expiry loop; leaving removes every container it
+created::
 
     async with SandboxManager(settings) as sandboxes:
         session = await sandboxes.create(SessionSpec(workdir=path))
@@ -26,10 +28,20 @@ from anyio.abc import TaskGroup
 from docker.models.containers import Container
 
 from terminus_mcp.errors import SandboxError, SessionNotFound
-from terminus_mcp.sandbox.api import SessionInfo, SessionSpec
+from terminus_mcp.sandbox.api import (
+    EngineInfo,
+    SessionInfo,
+    SessionSpec,
+)
 from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.egress import check_hosts
-from terminus_mcp.sandbox.engine import ENGINE_ERRORS, docker_client, ensure_image, select_runtime
+from terminus_mcp.sandbox.engine import (
+    ENGINE_ERRORS,
+    connect_engine,
+    engine_info,
+    ensure_image,
+    select_runtime,
+)
 from terminus_mcp.sandbox.hardening import (
     LABEL_HOSTNAME,
     LABEL_OWNER,
@@ -60,7 +72,11 @@ log = logging.getLogger(__name__)
 
 
 class SandboxManager:
-    """Owns every sandbox session of this process."""
+    """Owns every sandbox session of this process, on one engine (Docker or Podman).
+
+    ``client``: an already connected docker-py client (to either engine); ``None`` connects to
+    the engine the settings name.
+    """
 
     def __init__(self, settings: Settings, *, client: docker.DockerClient | None = None) -> None:
         self.settings = settings
@@ -68,6 +84,7 @@ class SandboxManager:
         """Written on every container as the owner label; distinguishes this process."""
         self._client = client
         self._runtime: str | None = None
+        self._engine: EngineInfo | None = None
         self._owner = OwnerLabels.for_this_process(self.instance_id)
         self._sessions: dict[str, DockerSession] = {}
         self._creating = anyio.Lock()
@@ -80,13 +97,24 @@ class SandboxManager:
             raise SandboxError("the sandbox manager is not started", fix="call start() first")
         return self._client
 
+    @property
+    def engine(self) -> EngineInfo:
+        """The engine found at start: name, version, runtime, mode, capabilities.
+
+        Raises:
+            SandboxError: the manager is not started.
+        """
+        if self._engine is None:
+            raise SandboxError("the sandbox manager is not started", fix="call start() first")
+        return self._engine
+
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Connect to the engine, check the image and runtime, and reap orphans.
 
         Raises:
-            DockerUnavailable: no engine answers.
+            DockerUnavailable: no engine answers (Docker or Podman, per ``settings.engine``).
             ImageMissing: the configured image is not present.
             SandboxError: gVisor is configured but not installed.
         """
@@ -94,10 +122,13 @@ class SandboxManager:
             return
         settings = self.settings
         if self._client is None:
-            self._client = await anyio.to_thread.run_sync(docker_client, settings)
+            self._client = await anyio.to_thread.run_sync(connect_engine, settings)
         client = self._client
-        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image)
         self._runtime = await anyio.to_thread.run_sync(select_runtime, client, settings)
+        engine = await anyio.to_thread.run_sync(engine_info, client, self._runtime)
+        await anyio.to_thread.run_sync(ensure_image, client, settings.sandbox_image, engine.name)
+        self._engine = engine
+        log.info("sandbox engine: %s", engine.describe())
         removed = await anyio.to_thread.run_sync(reap_orphans, client, self._owner)
         if removed:
             log.info("removed %d sandbox container(s) left by dead processes", len(removed))
@@ -197,6 +228,12 @@ class SandboxManager:
                 adopt=adopt,
                 route=route,
                 cwd=cwd,
+                environment=spec.environment,
+                shell_environment={
+                    k: v.get_secret_value() for k, v in spec.shell_environment.items()
+                },
+                volumes=spec.volumes,
+                user_dirs=spec.user_dirs,
             )
             self._sessions[session_id] = session
         try:

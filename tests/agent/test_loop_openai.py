@@ -24,7 +24,7 @@ from support.scripted_openai_server import (
     tool_calls,
 )
 
-from terminus_mcp.agent.contract import LAST_TURN_MESSAGE
+from terminus_mcp.agent.contract import ANSWER_HINT, LAST_TURN_MESSAGE
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.service import TaskRequest, TerminusService
@@ -80,8 +80,8 @@ async def test_multi_command_task_completes_with_the_model_answer(
     observation = _messages(server.requests[1])[-1]
     assert observation["role"] == "tool"
     assert observation["content"].startswith("Exit code: 0\nDuration: ")
-    assert observation["content"].endswith("Output:\none\n2 data.txt")
-    assert _messages(server.requests[2])[-1]["content"].endswith("Output:\noops")
+    assert observation["content"].endswith("Output:\none\n2 data.txt\n\n" + ANSWER_HINT)
+    assert _messages(server.requests[2])[-1]["content"].endswith("Output:\noops\n\n" + ANSWER_HINT)
     # Usage comes from the server's counts; raw output is counted with the proxy tokenizer.
     assert result.usage.subagent_prompt_tokens > 0
     assert result.usage.raw_output_tokens > 0
@@ -133,7 +133,7 @@ async def test_malformed_and_parallel_calls_are_corrected(
     assert empty_command["role"] == "tool"
     assert '"command" must be a non-empty string' in empty_command["content"]
     first, second = _messages(server.requests[3])[-2:]
-    assert first["content"].endswith("Output:\nfirst")
+    assert first["content"].endswith("Output:\nfirst\n\n" + ANSWER_HINT)
     assert second["content"].startswith("Not run: only one run_in_terminal call")
     # Each call the model made is answered, so the conversation stays valid for strict servers.
     calls = _messages(server.requests[3])[-3]["tool_calls"]
@@ -227,7 +227,8 @@ async def test_server_errors_are_retried_then_fail_keeping_what_ran(
 async def test_a_transient_error_then_success_completes(
     workspace: Path, sandbox_manager: SandboxManager
 ) -> None:
-    with ScriptedOpenAIServer([HttpError(500), text(FINAL)]) as server:
+    script = [HttpError(500), tool_call("echo one"), text(FINAL)]
+    with ScriptedOpenAIServer(script) as server:
         result, _ = await _run(workspace, sandbox_manager, server.base_url)
     assert result.status is TaskStatus.COMPLETED
     assert result.answer == FINAL
@@ -256,3 +257,98 @@ async def test_a_wrong_model_name_lists_the_served_models(
         "Fix: set --model (TERMINUS_MODEL) to one of the served names."
     )
     assert len(server.requests) == 1  # not retried
+
+
+# --- No answer without evidence ---------------------------------------------------------------
+
+PASTED_EXAMPLE = (
+    "<final_answer>\nCommand: python -m pytest -q\nSummary: 1 failed, 41 passed. FAILED "
+    "tests/test_io.py::test_read_empty - AssertionError (tests/test_io.py:18).\n</final_answer>"
+)
+
+
+async def test_an_answer_before_any_command_is_refused_then_the_call_runs(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    script = [text(PASTED_EXAMPLE), tool_call("echo one", 30000), text(FINAL)]
+    with ScriptedOpenAIServer(script) as server:
+        result, _ = await _run(workspace, sandbox_manager, server.base_url)
+
+    assert result.status is TaskStatus.COMPLETED
+    assert [c.command for c in result.commands] == ["echo one"]
+    assert result.stats.refused_answers == 1
+    first, second, third = server.requests
+    assert first["tool_choice"] == "required"
+    refusal = _messages(second)[-1]
+    assert refusal["role"] == "user"
+    assert "no command has run yet" in refusal["content"]
+    assert second["tool_choice"] == "required"  # still nothing ran
+    assert "tool_choice" not in third  # a command ran: the model may answer
+    assert "test_read_empty" not in result.answer
+
+
+async def test_a_model_that_never_runs_a_command_ends_failed_with_no_fabricated_answer(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    with ScriptedOpenAIServer([text(PASTED_EXAMPLE)] * 3) as server:
+        result, _ = await _run(workspace, sandbox_manager, server.base_url)
+
+    assert result.status is TaskStatus.FAILED
+    assert result.commands == []
+    assert result.stats.refused_answers == 3
+    assert "without running any command" in result.answer
+    assert "test_read_empty" not in result.answer
+    assert "41 passed" not in result.answer
+    assert result.error is not None
+    assert "never ran a command" in result.error
+
+
+async def test_an_endpoint_that_rejects_tool_choice_is_asked_without_it(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    script = [tool_call("echo one", 30000), text(FINAL)]
+    with ScriptedOpenAIServer(script, reject_tool_choice=True) as server:
+        result, _ = await _run(workspace, sandbox_manager, server.base_url)
+
+    assert result.status is TaskStatus.COMPLETED
+    rejected, first, second = server.requests
+    assert rejected["tool_choice"] == "required"
+    assert "tool_choice" not in first
+    assert "tool_choice" not in second
+
+
+async def test_a_fenced_json_call_runs_and_each_observation_says_the_model_may_answer(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    fenced = (
+        "Let me check.\n```json\n"
+        '{"name": "run_in_terminal", "arguments": {"command": "echo one", "timeout": 30000}}\n'
+        "```"
+    )
+    with ScriptedOpenAIServer([text(fenced), text(FINAL)]) as server:
+        result, _ = await _run(workspace, sandbox_manager, server.base_url)
+
+    assert result.status is TaskStatus.COMPLETED
+    assert [c.command for c in result.commands] == ["echo one"]
+    observation = _messages(server.requests[1])[-1]
+    assert observation["role"] == "tool"
+    assert observation["content"].endswith(
+        "reply now with only the <final_answer> block, "
+        "written from this output; otherwise call "
+        "run_in_terminal with the next command."
+    )
+
+
+async def test_a_claim_of_success_over_a_failed_command_is_flagged_in_the_answer(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    (workspace / "check.sh").write_text("echo 'FAIL test_parse: expected 3, got 4'; exit 1\n")
+    claim = "<final_answer>\nCommand: sh check.sh\nSummary: all tests passed.\n</final_answer>"
+    with ScriptedOpenAIServer([tool_call("sh check.sh", 30000), text(claim)]) as server:
+        result, _ = await _run(workspace, sandbox_manager, server.base_url)
+
+    assert result.status is TaskStatus.COMPLETED
+    assert result.grounding is not None
+    assert result.grounding.flagged == ['"all tests passed", but `sh check.sh` exited 1']
+    assert result.answer.startswith(claim)
+    assert "exited 1" in result.answer

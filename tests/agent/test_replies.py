@@ -94,6 +94,51 @@ def test_bare_json_call_is_accepted_only_for_the_known_tool() -> None:
     assert content.startswith("{")
 
 
+FENCE = "`" * 3
+
+
+def test_a_fenced_json_call_with_prose_around_it_is_a_call() -> None:
+    """The shape Qwen2.5-Coder-1.5B-Instruct writes its calls in (seen on llama.cpp)."""
+    text = (
+        "I will run the tests first.\n"
+        f"{FENCE}json\n"
+        '{"name": "run_in_terminal", "arguments": {"command": "python -m pytest -q", '
+        '"timeout": 120000}}\n'
+        f"{FENCE}\nThen I will report."
+    )
+    content, calls = parse_text_tool_calls(text)
+    assert [c.arguments for c in calls] == [{"command": "python -m pytest -q", "timeout": 120000}]
+    assert content == "I will run the tests first.\n\nThen I will report."
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"name": "run_in_terminal", "parameters": {"command": "make"}}',
+        '{"tool": "run_in_terminal", "args": {"command": "make"}}',
+        '{"function": {"name": "run_in_terminal", "arguments": "{\\"command\\": \\"make\\"}"}}',
+    ],
+)
+def test_bare_json_calls_in_prose_are_found_in_their_usual_spellings(payload: str) -> None:
+    _, calls = parse_text_tool_calls(f"Running the build now: {payload} and then done.")
+    assert [c.arguments for c in calls] == [{"command": "make"}]
+
+
+def test_json_that_names_no_tool_stays_text() -> None:
+    text = f'Config is {FENCE}json\n{{"command": "x"}}\n{FENCE} and {{"a": 1}}.'
+    assert parse_text_tool_calls(text) == (text, [])
+
+
+def test_a_fenced_call_inside_a_final_answer_is_not_run() -> None:
+    text = (
+        "<final_answer>\nCommand: cat log\nSummary: it printed "
+        f'{FENCE}json\n{{"name": "run_in_terminal", "arguments": {{"command": "rm -rf x"}}}}\n'
+        f"{FENCE}\n</final_answer>"
+    )
+    reply = normalize_reply(ModelReply(content=text))
+    assert reply.tool_calls == []
+
+
 def test_normalize_keeps_native_calls_and_strips_think() -> None:
     native = _call({"command": "ls"})
     reply = normalize_reply(ModelReply(content="<think>x</think>ok", tool_calls=[native]))

@@ -47,11 +47,12 @@ def test_run_prints_the_answer_and_progress(workspace: Path) -> None:
     assert "terminus-mcp: [2/10] $ python3 -m pytest -p no:cacheprovider" in done.stderr
 
 
-def test_run_json_and_exit_status_of_a_failed_task(workspace: Path) -> None:
+def test_run_json_and_exit_status_of_an_incomplete_task(workspace: Path) -> None:
     done = _cli(workspace.parent, "what now?", "--workdir", str(workspace), "--json")
     assert done.returncode == 1
     result = json.loads(done.stdout)
-    assert result["status"] == "failed"
+    assert result["status"] == "incomplete"
+    assert "Not done:" in result["answer"]
     assert result["model_used"] is False
     assert done.stderr == ""
 

@@ -121,7 +121,7 @@ def test_pytest_digest() -> None:
 def test_node_tap_digest() -> None:
     found = digest(TAP)
     assert found.headline == "2 tests, 1 pass, 1 fail"
-    assert found.details == ["- rejects at test/a.test.js:9: boom: bad input"]
+    assert found.details == ["- rejects at test/a.test.js:9:11: boom: bad input"]
 
 
 def test_compiler_digest_dedupes_errors_and_groups_warnings() -> None:
@@ -283,3 +283,14 @@ def test_linker_cannot_find_library_is_an_error() -> None:
     ]
     old_ld = "/usr/bin/ld: cannot find -lsnappyc\ncollect2: error: ld returned 1 exit status\n"
     assert digest(old_ld).details == ["- linker: cannot find -lsnappyc"]
+
+
+def test_tap_messages_keep_their_inner_quotes() -> None:
+    tap = (
+        "TAP version 13\nnot ok 1 - quotes\n  ---\n  error: \"expected 'a' to be 'b'\"\n  ...\n"
+        "not ok 2 - yaml escapes\n  ---\n  error: 'it''s ''quoted'''\n  ...\n1..2\n"
+    )
+    assert digest(tap).details == [
+        "- quotes: expected 'a' to be 'b'",
+        "- yaml escapes: it's 'quoted'",
+    ]

@@ -106,7 +106,7 @@ def test_doctor_reports_all_good(workspace_root: Path) -> None:
     done = _cli("doctor", workspace_root=workspace_root)
     assert done.returncode == 0, done.stdout + done.stderr
     for name in (
-        "Docker engine",
+        "container engine",
         "runtime",
         "sandbox image",
         "capabilities dropped",

@@ -9,6 +9,7 @@ import docker
 import pytest
 from conftest import sandbox_settings
 
+from terminus_mcp.environments.egress import ProxyEgress
 from terminus_mcp.errors import ConfigError
 from terminus_mcp.sandbox.egress import (
     REGISTRY_HOSTS,
@@ -117,3 +118,14 @@ def test_real_squid_parses_the_config(
     # The one warning left is about the engine, not the config: containers here have no IPv6.
     warnings = [x for x in output.splitlines() if "WARNING" in x and "BCP 177" not in x]
     assert warnings == [], output
+
+
+def test_setup_route_through_the_proxy() -> None:
+    """The environments' seam: ``allowlist`` becomes the sandbox's own proxy and host list."""
+    egress = ProxyEgress()
+    assert egress.route("none", ["pypi.org"]).network is False
+    assert egress.route("open", ["pypi.org"]).allowlist is None
+    route = egress.route("allowlist", ["pypi.org", "PyPI.org", "files.pythonhosted.org"])
+    assert route.allowlist == ("pypi.org", "files.pythonhosted.org")
+    with pytest.raises(ConfigError, match="is an IP address"):
+        egress.route("allowlist", ["10.1.2.3"])

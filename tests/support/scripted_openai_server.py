@@ -86,9 +86,11 @@ class ScriptedOpenAIServer:
         *,
         model: str = SERVED_MODEL,
         reject_parallel_tool_calls: bool = False,
+        reject_tool_choice: bool = False,
     ) -> None:
         self.model = model
         self.reject_parallel_tool_calls = reject_parallel_tool_calls
+        self.reject_tool_choice = reject_tool_choice
         self._script = list(script)
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
@@ -179,6 +181,11 @@ class ScriptedOpenAIServer:
                     with server._lock:
                         server.requests.append(body)
                     self._error(400, "Unrecognized request argument: parallel_tool_calls")
+                    return
+                if server.reject_tool_choice and "tool_choice" in body:
+                    with server._lock:
+                        server.requests.append(body)
+                    self._error(400, "tool_choice 'required' is not supported by this server")
                     return
                 step = server._next(body)
                 if isinstance(step, Delay):

@@ -8,30 +8,61 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from terminus_mcp.agent.summaries.base import Digest, capped, clip, dedupe
+from terminus_mcp.agent.summaries.base import (
+    Digest,
+    capped,
+    clip,
+    dedupe,
+    diagnostic_line,
+    workspace_relative,
+)
 
 _GCC = re.compile(
     r"^(?P<loc>[^\s:][^:\n]*:\d+(?::\d+)?): (?P<kind>fatal error|error|warning): (?P<msg>.*)$"
 )
 _TSC = re.compile(
-    r"^(?P<loc>[^\s(][^(\n]*\(\d+,\d+\)): (?P<kind>error|warning) (?P<msg>TS\d+: .*)$"
+    r"^(?P<path>[^\s(][^(\n]*)\((?P<line>\d+),(?P<col>\d+)\): (?P<kind>error|warning) "
+    r"(?P<msg>TS\d+: .*)$"
+)
+_TSC_PRETTY = re.compile(
+    r"^(?P<loc>[^\s:][^:\n]*:\d+:\d+) - (?P<kind>error|warning) (?P<msg>TS\d+: .*)$"
 )
 _LINKER = re.compile(
-    r"(undefined reference to .*|multiple definition of .*|cannot find -l[^\s:]+.*)$"
+    r"(?:^(?P<loc>[^\s:]+:\d+): )?"
+    r"(?P<what>undefined reference to .*|multiple definition of .*|cannot find -l[^\s:]+.*)$"
 )
 _JAVAC_DETAIL = re.compile(r"^\s+(symbol|location|required|found|reason):\s+(.*\S)\s*$")
 _MAKE_ERROR = re.compile(r"^g?make(?:\[\d+\])?: \*\*\* .*$")
 _FLAG = re.compile(r"\[(-W[\w=+-]+)\]$")
 
 MAX_ERRORS = 10
+_MARKS = (
+    ": error",
+    ": warning",
+    ": fatal error",
+    "undefined reference",
+    "multiple definition",
+    "cannot find -l",
+    "): error TS",
+    " - error TS",
+)
+"""Text every output this digester reads contains one of (a quick test before the patterns)."""
 MAX_WARNING_KINDS = 5
 JAVAC_DETAIL_WINDOW = 8
 """Lines after a javac error searched for its detail lines: the source line and the caret come
 first, then ``symbol:``, ``location:`` (or ``required:``, ``found:``, ``reason:``)."""
 
 
-def _diagnostic(line: str) -> re.Match[str] | None:
-    return _GCC.match(line) or _TSC.match(line)
+def _diagnostic(line: str) -> tuple[str, str, str] | None:
+    """(kind, ``path:line[:col]``, message) of a gcc/clang/javac, tsc or tsc --pretty line."""
+    found = _GCC.match(line) or _TSC_PRETTY.match(line)
+    if found:
+        return found.group("kind"), found.group("loc"), found.group("msg")
+    tsc = _TSC.match(line)
+    if tsc:
+        loc = f"{tsc.group('path')}:{tsc.group('line')}:{tsc.group('col')}"
+        return tsc.group("kind"), loc, tsc.group("msg")
+    return None
 
 
 def _javac_details(following: list[str]) -> str:
@@ -53,12 +84,12 @@ def _diagnostics(lines: list[str]) -> list[tuple[str, str, str]]:
         match = _diagnostic(line)
         if not match:
             continue
-        kind = "error" if "error" in match.group("kind") else "warning"
-        message = match.group("msg").strip()
+        kind = "error" if "error" in match[0] else "warning"
+        message = match[2].strip()
         details = _javac_details(lines[index + 1 :]) if kind == "error" else ""
         if details:
             message += f" ({details})"
-        found.append((kind, match.group("loc"), message))
+        found.append((kind, workspace_relative(match[1]), message))
     return found
 
 
@@ -87,15 +118,25 @@ def _warning_groups(warnings: list[tuple[str, str]]) -> list[str]:
 
 
 def digest_compiler(output: str) -> Digest | None:
+    if not any(mark in output for mark in _MARKS):
+        return None
     lines = output.splitlines()
     diagnostics = _diagnostics(lines)
-    linker = dedupe([clip(m.group(1)) for line in lines if (m := _LINKER.search(line))])
+    linker = dedupe(
+        [
+            diagnostic_line(m.group("loc"), "error", m.group("what"))
+            if m.group("loc")
+            else f"- linker: {clip(m.group('what'))}"
+            for line in lines
+            if (m := _LINKER.search(line))
+        ]
+    )
     if not diagnostics and not linker:
         return None
     errors = dedupe(
-        [clip(f"- {loc}: error: {msg}") for kind, loc, msg in diagnostics if kind == "error"]
+        [diagnostic_line(loc, "error", msg) for kind, loc, msg in diagnostics if kind == "error"]
     )
-    errors += [f"- linker: {item}" for item in linker]
+    errors += linker
     warnings = [(loc, msg) for kind, loc, msg in diagnostics if kind == "warning"]
     distinct_warnings = len(set(warnings))
     headline = f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
@@ -106,4 +147,4 @@ def digest_compiler(output: str) -> Digest | None:
         details.extend(_warning_groups(sorted(set(warnings), key=warnings.index)))
     make_errors = dedupe([clip(line) for line in lines if _MAKE_ERROR.match(line)])
     details.extend(make_errors[:2])
-    return Digest(headline=headline, details=details)
+    return Digest(headline=headline, details=details, tool="compiler")

@@ -1,9 +1,15 @@
 """The direct mode: the model seam answered by rules instead of a model.
 
-Each turn is decided from the conversation alone (so the backend holds no state between
-tasks): run the next command the query names, or, for a plain "build" / "run the tests"
-request, probe the workspace and run the standard commands one per turn; then write the
-``<final_answer>`` from the observations with the output digesters.
+Each turn is decided from the conversation alone, so the backend holds no state between tasks:
+
+1. the first turn probes the workspace (one command, :func:`probe_command`): its files, CI
+   configuration, Makefile targets, package.json scripts, and which words of the query the
+   sandbox can run;
+2. the plan (:func:`plan_task`) is made again from the query and the probe on every turn, and
+   its next command is run, one per turn;
+3. then the ``<final_answer>``: each command with why it was chosen and its summary, the
+   traceback when asked for, and under "Not done:" every part of the query that was not done,
+   with the reason. An answer with a "Not done:" part ends the task ``incomplete``.
 """
 
 from __future__ import annotations
@@ -12,17 +18,21 @@ import uuid
 from collections.abc import Sequence
 
 from terminus_mcp.agent.contract import LAST_TURN_MESSAGE, TOOL_NAME, query_of
+from terminus_mcp.agent.fallback import PROBE_MARK
 from terminus_mcp.agent.observation import ObservedResult, read_observation
-from terminus_mcp.agent.summaries import summary_text
-from terminus_mcp.errors import ModelError
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
-from terminus_mcp.models.direct.project import PROBE_COMMAND, plan_commands, read_probe
-from terminus_mcp.models.direct.query import intents, named_commands
-from terminus_mcp.models.tokens import estimate_tokens
+from terminus_mcp.models.direct.answer import RunReport, fit, summarize, traceback_lines
+from terminus_mcp.models.direct.plan import ADVICE, Plan, plan_task
+from terminus_mcp.models.direct.probe import probe_command, query_words, read_probe
+from terminus_mcp.models.direct.query import read_query
+from terminus_mcp.models.tokens import estimate_tokens, proxy_counter
 
 DIRECT_NOTE = "(direct mode: no model was used)"
 COMMAND_TIMEOUT_MS = 600_000
 """Builds and test suites may be slow; the loop clamps this to the configured maximum."""
+MIN_ANSWER_TOKENS = 80
+"""Answers up to this size are never cut: the frame (note, command lines, statuses) alone needs
+about this much, so a command with a tiny output gets it whole."""
 
 
 def _runs(messages: Sequence[ChatMessage]) -> list[tuple[str, ObservedResult]]:
@@ -54,21 +64,44 @@ def _call(command: str) -> ModelReply:
     )
 
 
-def _answer(lines: list[str]) -> ModelReply:
-    return ModelReply(content="\n".join(["<final_answer>", DIRECT_NOTE, *lines, "</final_answer>"]))
-
-
-def _report(runs: list[tuple[str, ObservedResult]]) -> ModelReply:
-    lines = []
+def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -> ModelReply:
+    count = proxy_counter().count
+    chosen = {a.command: a for a in plan.actions}
+    reports = []
     for command, observed in runs:
-        summary = summary_text(
+        action = chosen.get(command)
+        summary = summarize(
             observed.output,
             observed.exit_code,
             timed_out=observed.timed_out,
             timeout_ms=observed.timeout_ms,
+            kind=action.kind if action else None,
+            count=count,
         )
-        lines += [f"Command: {command}", f"Summary: {summary}"]
-    return _answer(lines)
+        reports.append(RunReport(command, summary, action.chose if action else None))
+    tail: list[str] = []
+    if plan.traceback:
+        tail += _traceback(runs)
+    not_done = list(plan.not_done)
+    if stopped:
+        not_done += [
+            f"`{a.command}`: not run, the turn limit was reached" for a in plan.actions[len(runs) :]
+        ]
+    if not_done:
+        tail += ["Not done:", *(f"- {line}" for line in not_done)]
+    if not runs:
+        tail.append(f"Nothing was run: {ADVICE}.")
+    raw = sum(count(observed.output) for _, observed in runs)
+    answer = fit([DIRECT_NOTE], reports, tail, budget=max(raw, MIN_ANSWER_TOKENS), count=count)
+    return ModelReply(content=answer, complete=not not_done)
+
+
+def _traceback(runs: list[tuple[str, ObservedResult]]) -> list[str]:
+    for command, observed in reversed(runs):
+        found = traceback_lines(observed.output)
+        if found:
+            return [f"Traceback (from `{command}`):", *found]
+    return ["Traceback: none in the output; the summaries give each error and its location."]
 
 
 class DirectBackend:
@@ -99,40 +132,19 @@ class DirectBackend:
         *,
         temperature: float,
         max_tokens: int,
+        require_call: bool = False,
     ) -> ModelReply:
         query = query_of(messages) or ""
+        reading = read_query(query)
         runs = _runs(messages)
+        if not runs or not runs[0][0].startswith(PROBE_MARK):
+            return _call(probe_command(reading.words | query_words(query)))
+        (_, probe), *done = runs
+        plan = plan_task(reading, read_probe(probe.output))
         out_of_turns = bool(messages) and messages[-1].content == LAST_TURN_MESSAGE
-        named = named_commands(query)
-        if named:
-            if len(runs) < len(named) and not out_of_turns:
-                return _call(named[len(runs)])
-            return _report(runs)
-        wanted = intents(query)
-        if not wanted:
-            raise ModelError(
-                "the direct mode found no command to run in the query",
-                why="without a model, a query must name its commands or ask plainly to build "
-                "or to run the tests",
-                fix="put the commands in backticks (`make test`) or after 'Commands:', or "
-                "configure a model (--backend openai --base-url URL)",
-            )
-        if not runs:
-            return _call(PROBE_COMMAND)
-        probe, *done = runs
-        plan = plan_commands(read_probe(probe[1].output), wanted)
-        if not plan:
-            files = ", ".join(sorted(read_probe(probe[1].output).files)[:20]) or "none"
-            return _answer(
-                [
-                    f"No standard {' or '.join(w.value for w in wanted)} setup was recognized "
-                    f"in the workspace (top-level files: {files}).",
-                    "Name the commands to run, in backticks.",
-                ]
-            )
-        if len(done) < len(plan) and not out_of_turns:
-            return _call(plan[len(done)])
-        return _report(done)
+        if len(done) < len(plan.actions) and not out_of_turns:
+            return _call(plan.actions[len(done)].command)
+        return _answer(plan, done, stopped=len(done) < len(plan.actions))
 
     async def aclose(self) -> None:
         return None

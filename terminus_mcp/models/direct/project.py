@@ -1,130 +1,270 @@
-"""Which standard build and test commands fit a project, judged from its top-level files.
+"""Which command does a step (install, build, test, lint) in this project, and why.
 
-The direct mode first runs :data:`PROBE_COMMAND` in the sandbox (a file listing plus the make
-targets and npm scripts that matter), then picks commands with :func:`plan_commands`.
+The evidence is ranked; the first candidate the sandbox can run wins:
+
+1. the project's CI configuration (what its maintainers run on every push);
+2. tox ``commands`` and nox sessions (run directly: tox and nox need a network to make their
+   environments);
+3. Makefile targets that ``make -qp`` lists (never guessed from the file's text);
+4. ``package.json`` scripts that exist (npm's placeholder ``echo "Error: no test specified" &&
+   exit 1`` is no test script);
+5. pytest configuration or Python test files;
+6. Cargo.toml, go.mod, pom.xml, build.gradle(.kts), a .sln or .csproj, and CMakeLists.txt
+   (with tests registered for ``ctest``).
+
+A manifest alone never wins a step it has no command for: a ``package.json`` without
+``scripts.test`` says nothing about tests.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from terminus_mcp.models.direct.query import Intent
-
-_MAKE_MARK = "--- make targets"
-_NPM_MARK = "--- npm scripts"
-
-PROBE_COMMAND = (
-    "ls -1A; "
-    f"echo '{_MAKE_MARK}'; "
-    "grep -shoE '^[A-Za-z0-9_.-]+:' Makefile makefile GNUmakefile | tr -d ':' | sort -u; "
-    f"echo '{_NPM_MARK}'; "
-    "grep -soE '\"(test|build)\"[[:space:]]*:' package.json | tr -d '\": '; "
-    "true"
+from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
+from terminus_mcp.models.direct.probe import Workspace
+from terminus_mcp.models.direct.steps import (
+    Kind,
+    kind_of,
+    programs,
+    segments,
+    without_runner,
+    words_of,
 )
 
 PYTEST = "python3 -m pytest -p no:cacheprovider"
 """``-p no:cacheprovider``: no ``.pytest_cache`` left behind in the user's workspace."""
 CMAKE_BUILD = "cmake -S . -B build && cmake --build build"
+NPM_PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)
+"""npm init's default test script: ``echo "Error: no test specified" && exit 1``."""
+
+_MAKE_TARGETS = {
+    Kind.TEST: ("test", "check", "tests"),
+    Kind.LINT: ("lint", "check-format", "typecheck"),
+    Kind.INSTALL: ("deps", "install-deps", "dev-install"),
+}
+_NPM_SCRIPTS = {Kind.TEST: ("test",), Kind.BUILD: ("build",), Kind.LINT: ("lint",)}
 
 
 @dataclass(frozen=True)
-class Project:
-    """What the probe saw at the top of the workspace."""
+class Choice:
+    """A command for one step, and the evidence for it."""
 
-    files: frozenset[str]
-    make_targets: frozenset[str]
-    npm_scripts: frozenset[str]
-
-    def has(self, *names: str) -> bool:
-        return any(name in self.files for name in names)
-
-    def has_suffix(self, *suffixes: str) -> bool:
-        return any(f.endswith(suffixes) for f in self.files)
-
-    @property
-    def is_python(self) -> bool:
-        return self.has(
-            "pytest.ini", "conftest.py", "pyproject.toml", "setup.py", "setup.cfg", "tox.ini"
-        ) or any(f.startswith("test_") and f.endswith(".py") for f in self.files)
-
-    @property
-    def makefile(self) -> bool:
-        return self.has("Makefile", "makefile", "GNUmakefile")
-
-    @property
-    def gradle(self) -> str:
-        return "./gradlew" if self.has("gradlew") else "gradle"
+    command: str
+    reason: str
 
 
-def read_probe(output: str) -> Project:
-    """Parse the probe's output."""
-    files: set[str] = set()
-    targets: set[str] = set()
-    scripts: set[str] = set()
-    bucket = files
-    for line in output.splitlines():
-        line = line.strip()
-        if line == _MAKE_MARK:
-            bucket = targets
-        elif line == _NPM_MARK:
-            bucket = scripts
-        elif line:
-            bucket.add(line)
-    return Project(frozenset(files), frozenset(targets), frozenset(scripts))
+@dataclass(frozen=True)
+class NoChoice:
+    """Why no command could be chosen for a step."""
+
+    reason: str
 
 
-def _test_command(p: Project) -> str | None:
-    if p.has("Cargo.toml"):
-        return "cargo test"
-    if p.has("go.mod"):
-        return "go test ./..."
-    if p.has("package.json"):
-        return "npm test" if "test" in p.npm_scripts else "node --test"
-    if p.has("pom.xml"):
-        return "mvn -q -B test"
-    if p.has("build.gradle", "build.gradle.kts"):
-        return f"{p.gradle} test"
-    if p.has_suffix(".sln", ".csproj", ".fsproj"):
-        return "dotnet test"
-    python = p.is_python or p.has("tests", "test")
-    if python and (not p.makefile or "test" not in p.make_targets):
-        return PYTEST
-    if p.makefile:
-        for target in ("test", "check"):
-            if target in p.make_targets:
-                return f"make {target}"
-    if p.has("CMakeLists.txt"):
-        return f"{CMAKE_BUILD} && ctest --test-dir build --output-on-failure"
+def _candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
+    """Every candidate for ``kind``, best evidence first."""
+    automation = [*ci_commands(w.ci_files)]
+    if w.tox_ini:
+        automation += tox_commands(w.tox_ini)
+    if w.noxfile:
+        automation += nox_commands(w.noxfile)
+    for sourced in automation:
+        if kind_of(sourced.command) is kind:
+            yield Choice(sourced.command, f"{sourced.source} runs it")
+    makefile = w.makefile
+    if makefile and w.make_targets:
+        if kind is Kind.BUILD:
+            yield Choice("make", f"{makefile} default target")
+        for target in _MAKE_TARGETS.get(kind, ()):
+            if target in w.make_targets:
+                yield Choice(f"make {target}", f"{makefile} target `{target}`")
+    scripts = w.npm_scripts
+    for name in _NPM_SCRIPTS.get(kind, ()):
+        body = scripts.get(name)
+        if body is not None and not NPM_PLACEHOLDER.search(body):
+            command = "npm test" if name == "test" else f"npm run {name}"
+            yield Choice(command, f"package.json script `{name}`: {body}")
+    yield from _manifests(w, kind)
+
+
+def _pytest_config(w: Workspace) -> str | None:
+    for section, where in (
+        ("pyproject.toml:[tool.pytest.ini_options]", "pyproject.toml [tool.pytest.ini_options]"),
+        ("setup.cfg:[tool:pytest]", "setup.cfg [tool:pytest]"),
+        ("tox.ini:[pytest]", "tox.ini [pytest]"),
+    ):
+        if section in w.config_sections:
+            return where
+    for name in ("pytest.ini", "conftest.py"):
+        if w.has(name):
+            return name
+    if w.python_tests:
+        return f"Python test files ({w.python_tests[0]})"
     return None
 
 
-def _build_command(p: Project) -> str | None:
-    if p.has("Cargo.toml"):
-        return "cargo build"
-    if p.has("go.mod"):
-        return "go build ./..."
-    if p.has("package.json"):
-        return "npm run build" if "build" in p.npm_scripts else None
-    if p.has("pom.xml"):
-        return "mvn -q -B compile"
-    if p.has("build.gradle", "build.gradle.kts"):
-        return f"{p.gradle} assemble"
-    if p.has_suffix(".sln", ".csproj", ".fsproj"):
-        return "dotnet build"
-    if p.has("CMakeLists.txt") and not p.makefile:
-        return CMAKE_BUILD
-    if p.makefile:
-        return "make"
-    if p.is_python:
-        return "python3 -m compileall -q ."
+def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
+    """Candidates from language manifests and build files."""
+    is_python = w.has("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt")
+    if kind is Kind.TEST and (config := _pytest_config(w)):
+        yield Choice(PYTEST, config)
+    if kind is Kind.INSTALL:
+        if w.has("package.json") and w.npm_dependencies:
+            lock = w.has("package-lock.json", "npm-shrinkwrap.json")
+            yield Choice("npm ci" if lock else "npm install", "package.json")
+        if w.has("requirements.txt"):
+            yield Choice("python3 -m pip install -r requirements.txt", "requirements.txt")
+        elif w.has("pyproject.toml", "setup.py"):
+            yield Choice(
+                "python3 -m pip install -e .",
+                "pyproject.toml" if w.has("pyproject.toml") else "setup.py",
+            )
+    rules = {
+        "Cargo.toml": {
+            Kind.TEST: "cargo test",
+            Kind.BUILD: "cargo build",
+            Kind.INSTALL: "cargo fetch",
+            Kind.LINT: "cargo clippy",
+        },
+        "go.mod": {
+            Kind.TEST: "go test ./...",
+            Kind.BUILD: "go build ./...",
+            Kind.INSTALL: "go mod download",
+            Kind.LINT: "go vet ./...",
+        },
+        "pom.xml": {
+            Kind.TEST: "mvn -q -B test",
+            Kind.BUILD: "mvn -q -B compile",
+            Kind.INSTALL: "mvn -q -B dependency:resolve",
+        },
+    }
+    for manifest, commands in rules.items():
+        if w.has(manifest) and kind in commands:
+            command = commands[kind]
+            if manifest == "pom.xml" and w.has("mvnw"):
+                command = command.replace("mvn ", "./mvnw ", 1)
+            yield Choice(command, manifest)
+    gradle_file = next((f for f in ("build.gradle.kts", "build.gradle") if w.has(f)), None)
+    if gradle_file:
+        gradle = "./gradlew" if w.has("gradlew") else "gradle"
+        task = {Kind.TEST: "test", Kind.BUILD: "assemble", Kind.LINT: "check"}.get(kind)
+        if task:
+            yield Choice(f"{gradle} {task}", gradle_file)
+    dotnet = sorted(f for f in w.files if f.endswith((".sln", ".csproj", ".fsproj")))
+    if dotnet and kind in (Kind.TEST, Kind.BUILD, Kind.INSTALL):
+        verb = {Kind.TEST: "test", Kind.BUILD: "build", Kind.INSTALL: "restore"}[kind]
+        yield Choice(f"dotnet {verb}", dotnet[0])
+    if w.has("CMakeLists.txt"):
+        if kind is Kind.BUILD:
+            yield Choice(CMAKE_BUILD, "CMakeLists.txt")
+        elif kind is Kind.TEST and w.ctest:
+            yield Choice(
+                f"{CMAKE_BUILD} && ctest --test-dir build --output-on-failure",
+                "CMakeLists.txt registers tests for ctest",
+            )
+    if kind is Kind.BUILD and is_python:
+        yield Choice("python3 -m compileall -q .", "Python sources (a byte-compile check)")
+
+
+def _lacking(w: Workspace, command: str) -> list[str]:
+    return sorted({p for p in programs(command) if not _can_start(w, p)})
+
+
+def _can_start(w: Workspace, program: str) -> bool:
+    return w.can_run(program) or program.startswith(("./", "/"))
+
+
+def _missing_target(w: Workspace, command: str) -> str | None:
+    """A Makefile target or package.json script the command names that does not exist (only
+    for commands run at the top of the workspace, where the probe looked)."""
+    for segment in segments(command):
+        words = words_of(segment)
+        if not words or words[0] == "cd":
+            return None
+        if words[0] == "make" and w.makefile and w.make_targets:
+            if any(word.startswith(("-C", "-f", "--directory", "--file")) for word in words):
+                return None
+            targets = [t for t in words[1:] if not t.startswith("-") and "=" not in t]
+            for target in targets:
+                if target not in w.make_targets:
+                    return f"{w.makefile} has no target `{target}`"
+        npm_run = words[:2] == ["npm", "run"] and len(words) > 2
+        if npm_run and w.package_json and words[2] not in w.npm_scripts:
+            return f"package.json has no script `{words[2]}`"
     return None
 
 
-def plan_commands(project: Project, wanted: list[Intent]) -> list[str]:
-    """The standard commands for the wanted steps, in order, without repeats."""
-    commands = []
-    for intent in wanted:
-        command = _build_command(project) if intent is Intent.BUILD else _test_command(project)
-        if command and command not in commands:
-            commands.append(command)
-    return commands
+def runnable_form(w: Workspace, command: str) -> tuple[str, str] | str:
+    """``command`` as the sandbox can run it, with a note on any change; or why it cannot run
+    (a program the sandbox lacks, a make target or npm script that does not exist)."""
+    note = ""
+    if _lacking(w, command) and (stripped := without_runner(command)):
+        command, runner = stripped
+        note = f" (without `{runner}`, which the sandbox lacks)"
+    lacking = _lacking(w, command)
+    if lacking == ["python"] and w.can_run("python3"):
+        command = re.sub(r"(?<![\w/.-])python(?=\s)", "python3", command)
+        note += " (as `python3`: the sandbox has no `python`)"
+        lacking = []
+    if lacking:
+        return f"the sandbox has no {', '.join(f'`{p}`' for p in lacking)}"
+    missing = _missing_target(w, command)
+    return missing if missing else (command, note)
+
+
+def _own_evidence(w: Workspace, command: str) -> str | None:
+    """The Makefile target or package.json script a command runs, if it runs one."""
+    words = command.split()
+    if words == ["make"] and w.makefile and w.make_targets:
+        return f"{w.makefile} default target"
+    if len(words) == 2 and words[0] == "make" and words[1] in w.make_targets and w.makefile:
+        return f"{w.makefile} target `{words[1]}`"
+    script = {"npm test": "test"}.get(command) or (
+        words[2] if len(words) == 3 and words[:2] == ["npm", "run"] else None
+    )
+    if script and script in w.npm_scripts:
+        return f"package.json script `{script}`"
+    return None
+
+
+def choose(w: Workspace, kind: Kind) -> Choice | NoChoice:
+    """The best runnable command for ``kind``, or why there is none."""
+    skipped: list[tuple[Choice, str]] = []
+    seen: set[str] = set()
+    for candidate in _candidates(w, kind):
+        if candidate.command in seen:
+            continue
+        seen.add(candidate.command)
+        form = runnable_form(w, candidate.command)
+        if isinstance(form, str):
+            skipped.append((candidate, form))
+            continue
+        command, note = form
+        reason = candidate.reason
+        own = _own_evidence(w, command)
+        if own and candidate.reason.endswith(" runs it"):
+            reason = f"{own} ({candidate.reason})"
+        reason += note
+        if skipped:
+            first, why = skipped[0]
+            reason += f"; not `{first.command}` ({first.reason}): {why}"
+        return Choice(command, reason)
+    if skipped:
+        first, why = skipped[0]
+        return NoChoice(f"`{first.command}` ({first.reason}) cannot run: {why}")
+    return NoChoice(_nothing_found(w, kind))
+
+
+def _nothing_found(w: Workspace, kind: Kind) -> str:
+    seen = sorted(w.files | {d + "/" for d in w.dirs})
+    listing = ", ".join(seen[:15]) + (", ..." if len(seen) > 15 else "") or "an empty folder"
+    hints = []
+    if w.has("package.json") and kind is Kind.TEST:
+        hints.append("package.json has no test script")
+    if w.makefile and not w.make_targets:
+        hints.append(f"`make -qp` listed no targets in {w.makefile}")
+    elif w.makefile and kind is not Kind.BUILD:
+        hints.append(f"{w.makefile} has no {'/'.join(_MAKE_TARGETS.get(kind, ()))} target")
+    extra = f" ({'; '.join(hints)})" if hints else ""
+    return f"no CI step, script, target or manifest for it was found{extra}; top level: {listing}"

@@ -1,0 +1,204 @@
+"""The direct mode's answer: never longer than what it stands for.
+
+For each command, the digest of its output, or the output itself when that is no longer (small
+outputs pass through, tidied: colour codes, blank lines and repeats removed); container paths
+written as the project sees them (``/workspace/src/a.c`` is ``src/a.c``); a test step that ran
+no test says "no tests ran", never a pass. When the whole answer would still be longer than the
+commands' raw output, the longest summaries lose their middle lines until it fits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from terminus_mcp.agent.observation import clean_output
+from terminus_mcp.agent.summaries import status_phrase, summary_text
+from terminus_mcp.models.direct.steps import Kind
+
+Counter = Callable[[str], int]
+
+_WORKSPACE_PATH = re.compile(r"(?:file:)?/{1,3}workspace/")
+_ZERO_TESTS = re.compile(
+    r"\bno tests ran\b|\bRan 0 tests\b|No tests were found|No tests? (?:files )?found|"
+    r"No tests to run|^\s*1\.\.0\b|^\s*(?:#|ℹ)\s*tests 0\s*$|^\s*0 passing\b",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SOME_TESTS = re.compile(
+    r"^\s*(?:#|ℹ)\s*tests [1-9]|\b[1-9]\d* (?:passed|failed|passing|failing)\b|"
+    r"\bRan [1-9]\d* tests?\b|^\s*1\.\.[1-9]|^ok\s|^--- (?:PASS|FAIL)|"
+    r"running [1-9]\d* tests?|Tests run: [1-9]",
+    re.MULTILINE,
+)
+_GO_NO_TESTS = re.compile(r"\[no test files\]")
+_CARGO_ZERO = re.compile(r"^running 0 tests$", re.MULTILINE)
+_PY_TRACEBACK = re.compile(r"^Traceback \(most recent call last\):$", re.MULTILINE)
+_PYTEST_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
+_STACK_LINE = re.compile(r"^\s+at\s")
+MAX_TRACEBACK_LINES = 40
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One command's part of the answer."""
+
+    command: str
+    summary: list[str]
+    """The ``Summary:`` text, one entry per line."""
+    chose: str | None = None
+
+
+def project_paths(text: str) -> str:
+    """Container paths as the project sees them: relative to its root."""
+    return _WORKSPACE_PATH.sub("", text)
+
+
+def tidy(output: str) -> list[str]:
+    """The output's lines without colour codes, blank lines, or repeats in a row (counted)."""
+    lines: list[str] = []
+    repeats = 0
+    for raw in clean_output(output).splitlines():
+        line = project_paths(raw.rstrip())
+        if not line.strip():
+            continue
+        if lines and line == lines[-1].split(" [repeated", 1)[0]:
+            repeats += 1
+            lines[-1] = f"{line} [repeated {repeats + 1} times]"
+            continue
+        repeats = 0
+        lines.append(line)
+    return lines
+
+
+def no_tests_ran(output: str) -> bool:
+    """Whether a test run's output says it ran no test at all."""
+    if _SOME_TESTS.search(output):
+        return False
+    if _ZERO_TESTS.search(output) or _CARGO_ZERO.search(output):
+        return True
+    return bool(_GO_NO_TESTS.search(output))
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for line in lines:
+        key = line.strip()
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(line)
+    return kept
+
+
+def summarize(
+    output: str,
+    exit_code: int | None,
+    *,
+    timed_out: bool,
+    timeout_ms: int,
+    kind: Kind | None,
+    count: Counter,
+) -> list[str]:
+    """The ``Summary:`` lines for one command, never longer than its tidied output."""
+    status = status_phrase(exit_code, timed_out=timed_out, timeout_ms=timeout_ms)
+    lines = tidy(output)
+    digest = _dedupe(
+        project_paths(
+            summary_text(output, exit_code, timed_out=timed_out, timeout_ms=timeout_ms)
+        ).splitlines()
+    )
+    if kind is Kind.TEST and no_tests_ran(output):
+        head = f"{status}; no tests ran"
+        passthrough = [head, *lines]
+        return (
+            passthrough
+            if count("\n".join(passthrough)) <= count("\n".join(digest))
+            else [head, *digest[1:]]
+        )
+    passthrough = [status if lines else f"{status}; no output", *lines]
+    if count("\n".join(passthrough)) <= count("\n".join(digest)):
+        return passthrough
+    return digest
+
+
+def traceback_lines(output: str) -> list[str]:
+    """The last traceback or stack trace in ``output`` (Python, pytest, Node.js, Java)."""
+    text = clean_output(output)
+    lines = text.splitlines()
+    starts = [text.count("\n", 0, m.start()) for m in _PY_TRACEBACK.finditer(text)]
+    if starts:
+        start = starts[-1]
+        end = start + 1
+        while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end]):
+            end += 1
+        block = lines[start : end + 1]
+    elif sections := list(_PYTEST_SECTION.finditer(text)):
+        first = sections[0]
+        start = text.count("\n", 0, first.start())
+        end = start + 1
+        while (
+            end < len(lines)
+            and not _PYTEST_SECTION.match(lines[end])
+            and not lines[end].startswith("=====")
+        ):
+            end += 1
+        block = lines[start:end]
+    else:
+        stack = [i for i, line in enumerate(lines) if _STACK_LINE.match(line)]
+        if not stack:
+            return []
+        end = stack[0]
+        while end + 1 < len(lines) and _STACK_LINE.match(lines[end + 1]):
+            end += 1
+        block = lines[max(0, stack[0] - 1) : end + 1]
+    block = [project_paths(b.rstrip()) for b in block if b.strip()]
+    return trim_middle(block, MAX_TRACEBACK_LINES)
+
+
+def trim_middle(lines: Sequence[str], keep: int) -> list[str]:
+    """At most ``keep`` lines: the first and last ones, with a line counting the cut."""
+    if len(lines) <= keep:
+        return list(lines)
+    head = keep // 2
+    tail = keep - head - 1
+    cut = len(lines) - head - tail
+    return [*lines[:head], f"[... {cut} lines cut ...]", *lines[len(lines) - tail :]]
+
+
+def render(frame_head: list[str], reports: list[RunReport], frame_tail: list[str]) -> str:
+    lines = ["<final_answer>", *frame_head]
+    for report in reports:
+        if report.chose:
+            lines.append(report.chose)
+        lines.append(f"Command: {report.command}")
+        lines.append("Summary: " + "\n".join(report.summary))
+    lines += [*frame_tail, "</final_answer>"]
+    return "\n".join(lines)
+
+
+def fit(
+    frame_head: list[str],
+    reports: list[RunReport],
+    frame_tail: list[str],
+    *,
+    budget: int,
+    count: Counter,
+) -> str:
+    """The rendered answer, its longest summaries cut in the middle until it is within
+    ``budget`` tokens (or every summary is down to three lines)."""
+    current = list(reports)
+    answer = render(frame_head, current, frame_tail)
+    while count(answer) > budget:
+        longest = max(range(len(current)), key=lambda i: len(current[i].summary), default=None)
+        if longest is None or len(current[longest].summary) <= 3:
+            break
+        report = current[longest]
+        keep = max(3, len(report.summary) * 3 // 4)
+        first, rest = report.summary[0], report.summary[1:]
+        current[longest] = RunReport(
+            report.command, [first, *trim_middle(rest, keep - 1)], report.chose
+        )
+        answer = render(frame_head, current, frame_tail)
+    return answer

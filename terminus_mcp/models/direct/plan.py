@@ -1,0 +1,147 @@
+"""From what the query asks and what the probe saw to the commands the direct mode runs.
+
+Every part of the query ends up either as a command (with a one-line reason when the rules chose
+it) or in ``not_done`` with the reason; statements are context and need neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from terminus_mcp.models.direct.probe import Workspace
+from terminus_mcp.models.direct.project import Choice, choose
+from terminus_mcp.models.direct.query import Part, PartKind, Reading
+from terminus_mcp.models.direct.steps import Kind, kind_of, programs
+
+ADVICE = (
+    "name the command to run in backticks (for example `make test`), or configure a model "
+    "(--backend openai --base-url URL)"
+)
+_VERSION_FLAGS = {"go": "version", "java": "-version", "javac": "-version"}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One command to run."""
+
+    command: str
+    kind: Kind | None = None
+    """The step it does, when known (a test step is checked for "no tests ran")."""
+    chose: str | None = None
+    """Why the rules chose it, when the query did not name it."""
+
+
+@dataclass
+class Plan:
+    """The commands to run, in order, and the parts of the query that will not be done."""
+
+    actions: list[Action] = field(default_factory=list)
+    not_done: list[str] = field(default_factory=list)
+    traceback: bool = False
+    """The query asks to see the traceback."""
+
+    def add(self, action: Action) -> None:
+        if all(a.command != action.command for a in self.actions):
+            self.actions.append(action)
+
+    def skip(self, part: str, reason: str) -> None:
+        self.not_done.append(f"{part}: {reason}")
+
+
+def _starts_runnable(w: Workspace, command: str) -> bool:
+    first = programs(command)[:1]
+    return bool(first) and w.can_run(first[0])
+
+
+def _step(plan: Plan, w: Workspace, part: Part, kind: Kind) -> None:
+    if kind is Kind.INSTALL and w.network is False:
+        plan.skip(
+            part.text,
+            "the sandbox has no network, so nothing can be downloaded (allow it with "
+            "TERMINUS_NETWORK=true or `network = true` in the settings)",
+        )
+        return
+    choice = choose(w, kind)
+    if isinstance(choice, Choice):
+        line = f"Chose `{choice.command}` to {kind.value}: {choice.reason}."
+        plan.add(Action(choice.command, kind, line))
+    else:
+        plan.skip(part.text, choice.reason)
+
+
+def _version(plan: Plan, w: Workspace, part: Part) -> None:
+    tool = next((t for t in part.tools if w.can_run(t)), None)
+    if tool is None:
+        plan.skip(part.text, f"`{part.tools[0]}` is not installed in the sandbox")
+        return
+    plan.add(Action(f"{tool} {_VERSION_FLAGS.get(tool, '--version')}"))
+
+
+def _spans(plan: Plan, w: Workspace, part: Part) -> bool:
+    """Add the part's runnable spans; False when none is a command."""
+    found = False
+    for span in part.spans:
+        if _starts_runnable(w, span):
+            plan.add(Action(span, kind_of(span)))
+            found = True
+    return found
+
+
+def _span_problem(w: Workspace, part: Part) -> str:
+    first = [p for span in part.spans for p in programs(span)[:1]]
+    return (
+        f"{', '.join(f'`{f}`' for f in first)} is not a command the sandbox can run "
+        "(not a shell builtin, nor a program on its PATH)"
+    )
+
+
+def plan_task(reading: Reading, w: Workspace) -> Plan:
+    """The commands for ``reading`` in workspace ``w``, and what will not be done."""
+    plan = Plan()
+    for command in reading.explicit:
+        plan.add(Action(command, kind_of(command)))
+    if not reading.explicit and reading.bare and _starts_runnable(w, reading.bare):
+        plan.add(Action(reading.bare, kind_of(reading.bare)))
+        return plan
+    reports: list[Part] = []
+    for part in reading.parts:
+        kind = part.kind
+        if kind is PartKind.SPANS:
+            if _spans(plan, w, part):
+                continue
+            kind = part.plain_kind
+            if kind in (PartKind.STATEMENT, PartKind.UNKNOWN, PartKind.EDIT):
+                plan.skip(part.text, _span_problem(w, part))
+                continue
+        if kind is PartKind.STEP:
+            for step in part.steps:
+                _step(plan, w, part, step)
+        elif kind is PartKind.VERSION:
+            _version(plan, w, part)
+        elif kind is PartKind.TRACEBACK:
+            plan.traceback = True
+            reports.append(part)
+        elif kind is PartKind.REPORT:
+            reports.append(part)
+        elif kind is PartKind.EDIT:
+            plan.skip(
+                part.text,
+                "the direct mode runs commands and reports their output; it does not change "
+                "files (configure a model: --backend openai --base-url URL)",
+            )
+        elif kind is PartKind.UNKNOWN:
+            plan.skip(part.text, f"no rule of the direct mode reads this request; {ADVICE}")
+    for part in reports:
+        covered = {a.kind for a in plan.actions}
+        for step in part.steps:
+            if step not in covered:
+                _step(plan, w, part, step)
+    if not plan.actions:
+        for part in reports:
+            plan.skip(part.text, f"nothing was run to report on; {ADVICE}")
+    if not plan.actions and not plan.not_done:
+        plan.skip(
+            " ".join(p.text for p in reading.parts) or "the query",
+            f"no command or step (build, test, install) was found in it; {ADVICE}",
+        )
+    return plan
