@@ -135,7 +135,7 @@ def test_one_name_in_two_folders_is_two_sessions(
         assert "No such file or directory" in second["answer"], second["answer"]
         assert len(_containers(docker_client, name)) == 2
         again = _run(env, first, "Run `cat /tmp/which`", "--session", name)
-        assert "output:\na" in again["answer"], again["answer"]
+        assert "\na\n</final_answer>" in again["answer"], again["answer"]
     finally:
         for container_id in _containers(docker_client, name):
             docker_client.containers.get(container_id).remove(force=True)
