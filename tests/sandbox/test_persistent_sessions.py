@@ -112,9 +112,11 @@ def test_idle_named_session_is_reaped_by_a_later_process(
     assert kept[0].labels[LABEL_PERSIST] == "2"
     time.sleep(3)
     listed = _cli(env, "sandbox", "ls")
-    assert f"removed expired session {name}" in listed.stdout, listed.stdout + listed.stderr
+    # `sandbox ls` reaps it, unless another terminus-mcp process on the engine did first.
+    assert f"session={name}" not in listed.stdout, listed.stdout
     assert _containers(docker_client, name) == []
-    assert not list((workspace_root / ".state-persist" / "sessions").glob(f"{name}-*.json"))
+    if f"removed expired session {name}" in listed.stdout:  # the reaper had this state dir
+        assert not list((workspace_root / ".state-persist" / "sessions").glob(f"{name}-*.json"))
 
 
 def test_one_name_in_two_folders_is_two_sessions(
