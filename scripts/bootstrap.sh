@@ -2,7 +2,8 @@
 # Make this machine ready to run terminus-mcp and its tests, idempotently:
 #   1. a virtual environment (.venv) with the package, its test tools and the CPU build of vLLM;
 #   2. a running Docker engine (installed from Debian and started when none answers);
-#   3. the sandbox image (built offline from Debian packages when no image registry answers);
+#   3. the sandbox image and the egress proxy image (Squid), built offline from Debian packages
+#      (debootstrap of Debian trixie from the host's apt mirror) when no image registry answers.
 #   4. Podman's Docker-compatible service with the same image (the second engine the tests run on).
 #   5. Node.js 20 or newer with npm and npx (for the MCP Inspector and the client CLI checks).
 # Usage: scripts/bootstrap.sh [--no-vllm]   (TERMINUS_SKIP_VLLM=1 does the same)
@@ -73,8 +74,10 @@ if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev
   apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker-compose >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2; apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker-compose >/dev/null; }
 fi
 
-# --- 3. Sandbox image --------------------------------------------------------------------
-# With no image registry, `sandbox build` bootstraps the Debian base with debootstrap.
+# --- 3. Sandbox and egress proxy images ----------------------------------------------------
+# `sandbox build` builds both (sandbox/Dockerfile, sandbox/Dockerfile.proxy) from one Debian
+# trixie base; with no image registry it bootstraps that base with debootstrap, from the
+# mirror in the host's apt sources (or TERMINUS_DEBIAN_MIRROR).
 if [[ $(id -u) == 0 ]] && ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap (for building the sandbox base without a registry)"
   apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/dev/null || { apt-get -o DPkg::Lock::Timeout=300 update -qq >&2; apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/dev/null; }

@@ -131,11 +131,21 @@ def _parse_probe(output: str) -> dict[str, str]:
     return values
 
 
-def workspace_check(settings: Settings, workdir: Path) -> Check:
-    """Whether the sandbox can write ``workdir`` as the user it would run as there."""
+def workspace_check(settings: Settings, workdir: Path | None) -> Check:
+    """Whether the sandbox can write ``workdir`` as the user it would run as there.
+
+    Without a ``workdir`` the current folder is checked when it lies inside the allowed
+    roots; otherwise the check says it was not made."""
     try:
-        real = resolve_workdir(workdir, settings.allowed_roots)
+        real = resolve_workdir(workdir or Path.cwd(), settings.allowed_roots)
     except WorkspaceError as exc:
+        if workdir is None:
+            return Check(
+                name="workspace",
+                ok=True,
+                detail="not checked: the current folder is outside the allowed roots (pass "
+                "--workdir DIR to check a project folder)",
+            )
         return Check(name="workspace", ok=False, detail=exc.what, fix=exc.fix)
     user = sandbox_user(settings.sandbox_user, real)
     if settings.read_only_workspace:
@@ -151,13 +161,14 @@ def workspace_check(settings: Settings, workdir: Path) -> Check:
             "folder's owner (auto does that; a root-owned folder then gets root without "
             "capabilities)",
         )
-    who = "root without capabilities (root owns the folder)" if user[:2] == "0:" else user
+    who = "root without capabilities: root owns the folder" if user[:2] == "0:" else user
     return Check(name="workspace", ok=True, detail=f"{real} is writable by the sandbox ({who})")
 
 
 async def run_checks(settings: Settings, workdir: Path | None = None) -> list[Check]:
     """Every check, in order; later ones are skipped (and say so) when an earlier one fails.
-    ``workdir`` (default: the current folder) is checked for being writable by the sandbox."""
+    ``workdir`` (default: the current folder) is checked for being writable by the sandbox
+    (see :func:`workspace_check`)."""
     checks: list[Check] = []
     try:
         client: docker.DockerClient = await anyio.to_thread.run_sync(connect_engine, settings)
@@ -216,7 +227,7 @@ async def run_checks(settings: Settings, workdir: Path | None = None) -> list[Ch
                     fix="run `terminus-mcp sandbox build`",
                 )
             )
-    checks.append(workspace_check(settings, workdir or Path.cwd()))
+    checks.append(workspace_check(settings, workdir))
     with tempfile.TemporaryDirectory(prefix="terminus-doctor-") as tmp:
         os.chmod(tmp, 0o777)  # an empty scratch folder the sandbox user may enter
         if os.geteuid() == 0:  # probe as the usual non-root sandbox user

@@ -318,7 +318,10 @@ class TerminusService:
         if session_id is not None and any(s.id == session_id for s in live):
             return spec
         prepared = await environments.prepare(spec.workdir, on_event)
-        return prepared.session_spec(spec.workdir, network=spec.network)
+        task_spec = prepared.session_spec(spec.workdir, network=spec.network)
+        return task_spec.model_copy(
+            update={"persistent": spec.persistent, "allow_hosts": spec.allow_hosts}
+        )
 
     def _masked(self, session: Session) -> Session:
         """``session``, masking ``task_pass_env`` values when tasks are given any."""

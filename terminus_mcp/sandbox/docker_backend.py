@@ -320,7 +320,7 @@ class DockerSession:
             await anyio.to_thread.run_sync(self._remove_container)
             await anyio.to_thread.run_sync(self._remove_route)
             if self._state_dir is not None:
-                drop_state(self._state_dir, self._id)
+                drop_state(self._state_dir, self._id, self._workdir)
 
     async def detach(self) -> None:
         """Let go of a persistent session without removing it: its shells end, its container
@@ -342,6 +342,7 @@ class DockerSession:
         holder = holder_fields() if held else {}
         state = SessionState(
             session_id=self._id,
+            workdir=self._workdir,
             container_id=self._container.id,
             last_used_at=self.last_used_at,
             cwd=self._cwd,

@@ -26,7 +26,13 @@ from pydantic import BaseModel
 from terminus_mcp.errors import SandboxError
 from terminus_mcp.sandbox.engine import ENGINE_ERRORS
 from terminus_mcp.sandbox.hardening import LABEL_IMAGE, LABEL_OWNER, LABEL_ROLE, LABEL_SESSION
-from terminus_mcp.sandbox.persist import LABEL_PERSIST, idle_ttl, last_used, read_state
+from terminus_mcp.sandbox.persist import (
+    LABEL_PERSIST,
+    LABEL_WORKDIR,
+    idle_ttl,
+    last_used,
+    read_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +334,8 @@ def list_resources(client: docker.DockerClient, state_dir: Path | None = None) -
         session = labels.get(LABEL_SESSION, "")
         idle = ttl = None
         if LABEL_PERSIST in labels and not labels.get(LABEL_ROLE):
-            state = read_state(state_dir, session) if state_dir is not None else None
+            workdir = labels.get(LABEL_WORKDIR, "")
+            state = read_state(state_dir, session, workdir) if state_dir is not None else None
             idle, ttl = now - last_used(container, state), idle_ttl(labels)
         found.append(
             Resource(

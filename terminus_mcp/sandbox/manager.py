@@ -62,6 +62,7 @@ from terminus_mcp.sandbox.persist import (
     read_state,
     reap_expired,
     remove_session_resources,
+    session_selector,
 )
 from terminus_mcp.sandbox.proxy import EgressRoute
 from terminus_mcp.sandbox.workspace import owned_by_root, resolve_workdir, sandbox_user
@@ -193,7 +194,9 @@ class SandboxManager:
         route, cwd = None, WORKSPACE
         if adopt is not None:
             route = await anyio.to_thread.run_sync(_adopted_route, self.client, adopt)
-            state = await anyio.to_thread.run_sync(read_state, settings.state_dir, session_id)
+            state = await anyio.to_thread.run_sync(
+                read_state, settings.state_dir, session_id, str(workdir)
+            )
             cwd = state.cwd if state is not None and state.container_id == adopt.id else cwd
         async with self._creating:
             if session_id in self._sessions:
@@ -263,12 +266,13 @@ class SandboxManager:
 
     async def get_or_create(self, session_id: str, spec: SessionSpec) -> DockerSession:
         """The session with this id, created for ``spec`` when there is none. With
-        ``spec.persistent``, a session of that name left running by an earlier process is
-        taken over (its files, installed tools and working directory are kept).
+        ``spec.persistent``, a session of that name on the same workdir left running by an
+        earlier process is taken over (its files, installed tools and working directory are
+        kept); a name is scoped to its folder.
 
         Raises:
-            SandboxError: that persistent session mounts another workdir, or another live
-                process has it open; or a new one cannot start.
+            SandboxError: another live process has that persistent session open, or a new
+                one cannot start.
         """
         try:
             return self.get(session_id)
@@ -280,25 +284,24 @@ class SandboxManager:
             adopt = await anyio.to_thread.run_sync(self._adoptable, session_id, spec)
         return await self.create(spec, session_id=session_id, adopt=adopt)
 
+    def _reap_others(self) -> list[str]:
+        """Reap expired persistent sessions, except this manager's own (``expire_idle``)."""
+        mine = {s.container_id for s in self._sessions.values()}
+        return reap_expired(self.client, self.settings.state_dir, keep=mine)
+
     def _adoptable(self, session_id: str, spec: SessionSpec) -> Container | None:
-        """The running container of persistent session ``session_id``, checked, or ``None``."""
+        """The running container of persistent session ``session_id`` on the spec's workdir,
+        checked, or ``None``. A name is scoped to its folder."""
         client = self.client
-        reap_expired(client, self.settings.state_dir)
-        container = find_persistent(client, session_id)
+        self._reap_others()
+        workdir = str(resolve_workdir(spec.workdir, self.settings.allowed_roots))
+        container = find_persistent(client, session_id, workdir)
         if container is None:
             return None
         if container.status != "running":
-            remove_session_resources(client, session_id)
+            remove_session_resources(client, session_id, workdir)
             return None
-        workdir = resolve_workdir(spec.workdir, self.settings.allowed_roots)
-        theirs = (container.labels or {}).get(LABEL_WORKDIR, "")
-        if theirs != str(workdir):
-            raise SandboxError(
-                f"sandbox session {session_id} works on another folder",
-                why=f"it mounts {theirs}, not {workdir}",
-                fix="use another session name for this folder, or close that session",
-            )
-        state = read_state(self.settings.state_dir, session_id)
+        state = read_state(self.settings.state_dir, session_id, workdir)
         if state is not None and state.held_by_other_live_process():
             raise SandboxError(
                 f"sandbox session {session_id} is in use by another terminus-mcp process",
@@ -345,7 +348,7 @@ class SandboxManager:
             await anyio.sleep(interval)
             await self.expire_idle()
             try:
-                await anyio.to_thread.run_sync(reap_expired, self.client, self.settings.state_dir)
+                await anyio.to_thread.run_sync(self._reap_others)
             except ENGINE_ERRORS as exc:
                 log.warning("cannot reap expired sessions: %s", exc)
 
@@ -403,11 +406,10 @@ def reap_orphans(client: docker.DockerClient, me: OwnerLabels) -> Sequence[str]:
 def _adopted_route(client: docker.DockerClient, container: Container) -> EgressRoute | None:
     """The egress route a persistent ``allowlist`` container uses, found by its labels."""
     network = str(container.attrs.get("HostConfig", {}).get("NetworkMode", ""))
-    session_id = (container.labels or {}).get(LABEL_SESSION, "")
-    proxies = client.containers.list(
-        filters={"label": [f"{LABEL_ROLE}=proxy", f"{LABEL_SESSION}={session_id}"]},
-        ignore_removed=True,
-    )
+    labels = container.labels or {}
+    selector = session_selector(labels.get(LABEL_SESSION, ""), labels.get(LABEL_WORKDIR, ""))
+    selector["label"].append(f"{LABEL_ROLE}=proxy")
+    proxies = client.containers.list(filters=selector, ignore_removed=True)
     if not proxies or network in ("", "none", "bridge", "default"):
         return None
     networks = proxies[0].attrs.get("NetworkSettings", {}).get("Networks", {})

@@ -13,10 +13,12 @@ Any later terminus-mcp process adopts the container by name, or reaps it once it
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import socket
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import docker
@@ -47,6 +49,7 @@ class SessionState(BaseModel):
     """What a persistent session's state file holds."""
 
     session_id: str
+    workdir: str
     container_id: str
     last_used_at: float
     cwd: str = "/workspace"
@@ -71,21 +74,25 @@ class SessionState(BaseModel):
         return not mine and self.held_by_live_process()
 
 
-def state_path(state_dir: Path, session_id: str) -> Path:
-    return state_dir / "sessions" / f"{session_id}.json"
+def state_path(state_dir: Path, session_id: str, workdir: str) -> Path:
+    """A session's state file. A name is scoped to its folder: ``build`` in two projects is
+    two sessions."""
+    digest = hashlib.sha256(workdir.encode()).hexdigest()[:12]
+    return state_dir / "sessions" / f"{session_id}-{digest}.json"
 
 
-def read_state(state_dir: Path, session_id: str) -> SessionState | None:
+def read_state(state_dir: Path, session_id: str, workdir: str) -> SessionState | None:
     """The state file of a session, or ``None`` when absent or unreadable."""
     try:
-        return SessionState.model_validate_json(state_path(state_dir, session_id).read_text())
+        text = state_path(state_dir, session_id, workdir).read_text()
+        return SessionState.model_validate_json(text)
     except (OSError, ValidationError, ValueError):
         return None
 
 
 def write_state(state_dir: Path, state: SessionState) -> None:
     """Write a state file atomically (owner-only); a failure is logged, never raised."""
-    path = state_path(state_dir, state.session_id)
+    path = state_path(state_dir, state.session_id, state.workdir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -97,9 +104,9 @@ def write_state(state_dir: Path, state: SessionState) -> None:
         log.warning("cannot write session state %s: %s", path, exc)
 
 
-def drop_state(state_dir: Path, session_id: str) -> None:
+def drop_state(state_dir: Path, session_id: str, workdir: str) -> None:
     with contextlib.suppress(OSError):
-        state_path(state_dir, session_id).unlink()
+        state_path(state_dir, session_id, workdir).unlink()
 
 
 def holder_fields() -> dict[str, object]:
@@ -112,23 +119,33 @@ def holder_fields() -> dict[str, object]:
     }
 
 
-def find_persistent(client: docker.DockerClient, session_id: str) -> Container | None:
-    """The sandbox container of the persistent session ``session_id`` (not its proxy)."""
+def session_selector(session_id: str, workdir: str) -> dict[str, list[str]]:
+    """Docker filters for every container and network of a persistent session."""
+    return {"label": [LABEL_PERSIST, f"{LABEL_SESSION}={session_id}", f"{LABEL_WORKDIR}={workdir}"]}
+
+
+def find_persistent(client: docker.DockerClient, session_id: str, workdir: str) -> Container | None:
+    """The sandbox container (not the proxy) of persistent session ``session_id`` on
+    ``workdir``."""
     found = client.containers.list(
-        all=True,
-        filters={"label": [LABEL_PERSIST, f"{LABEL_SESSION}={session_id}"]},
-        ignore_removed=True,
+        all=True, filters=session_selector(session_id, workdir), ignore_removed=True
     )
     sandboxes = [c for c in found if (c.labels or {}).get(LABEL_ROLE) is None]
     return sandboxes[0] if sandboxes else None
 
 
+STARTING_GRACE_S = 60.0
+"""A persistent container with no state file yet is still starting (its state is written once
+its shell answers): it counts as used this long after its creation."""
+
+
 def last_used(container: Container, state: SessionState | None) -> float:
-    """The last use of a persistent container: its state file's, else its creation time."""
+    """The last use of a persistent container: its state file's, else its creation time plus
+    :data:`STARTING_GRACE_S`."""
     if state is not None and state.container_id == container.id:
         return state.last_used_at
     try:
-        return float((container.labels or {}).get(LABEL_CREATED, "0"))
+        return float((container.labels or {}).get(LABEL_CREATED, "0")) + STARTING_GRACE_S
     except ValueError:
         return 0.0
 
@@ -140,10 +157,12 @@ def idle_ttl(labels: dict[str, str]) -> float:
         return 0.0
 
 
-def remove_session_resources(client: docker.DockerClient, session_id: str) -> list[str]:
+def remove_session_resources(
+    client: docker.DockerClient, session_id: str, workdir: str
+) -> list[str]:
     """Remove every container and network labelled with this persistent session."""
     removed: list[str] = []
-    selector = {"label": [LABEL_PERSIST, f"{LABEL_SESSION}={session_id}"]}
+    selector = session_selector(session_id, workdir)
     for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         try:
             container.remove(force=True)
@@ -163,10 +182,14 @@ def remove_session_resources(client: docker.DockerClient, session_id: str) -> li
 
 
 def reap_expired(
-    client: docker.DockerClient, state_dir: Path, *, now: float | None = None
+    client: docker.DockerClient,
+    state_dir: Path,
+    *,
+    now: float | None = None,
+    keep: Collection[str] = (),
 ) -> list[str]:
     """Remove persistent sessions idle past their TTL that no live process holds; return
-    their names."""
+    their names. ``keep``: container ids the caller manages itself (its own sessions)."""
     now = time.time() if now is None else now
     reaped: list[str] = []
     containers = client.containers.list(
@@ -174,18 +197,19 @@ def reap_expired(
     )
     for container in containers:
         labels = container.labels or {}
-        if labels.get(LABEL_ROLE) is not None:
-            continue  # a proxy: it goes with its sandbox
+        if labels.get(LABEL_ROLE) is not None or container.id in keep:
+            continue  # a proxy goes with its sandbox
         session_id = labels.get(LABEL_SESSION, "")
-        state = read_state(state_dir, session_id)
+        workdir = labels.get(LABEL_WORKDIR, "")
+        state = read_state(state_dir, session_id, workdir)
         if state is not None and state.held_by_live_process():
             continue  # its holder expires it (SandboxManager.expire_idle)
         if now - last_used(container, state) <= idle_ttl(labels):
             continue
         log.info("session %s expired after %g s idle; removing it", session_id, idle_ttl(labels))
-        remove_session_resources(client, session_id)
+        remove_session_resources(client, session_id, workdir)
         if state is None or state.container_id == container.id:
-            drop_state(state_dir, session_id)
+            drop_state(state_dir, session_id, workdir)
         reaped.append(session_id)
     return reaped
 

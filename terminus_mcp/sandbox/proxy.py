@@ -6,6 +6,10 @@ bridge. The sandbox joins only the internal network, with ``HTTP(S)_PROXY`` poin
 proxy and its DNS forwarder pointed at the proxy too (which runs no DNS server), so the
 engine's resolver cannot carry queries out either. Take the proxy away and nothing gets out.
 
+The network's bridge gets no host address (``inhibit_ipv4``): otherwise the host answers on
+the network's gateway address, and every host service listening on all interfaces would be
+reachable from the sandbox.
+
 The proxy container is hardened like the sandbox: Squid's own unprivileged user, no
 capabilities, no-new-privileges, a read-only root file system, small memory and pids limits.
 Its configuration (:func:`terminus_mcp.sandbox.egress.squid_config`) travels in an
@@ -37,6 +41,7 @@ PROXY_COMMAND = [
     "-c",
     f'printf "%s" "${CONFIG_ENV}" > /tmp/squid.conf && exec squid -N -f /tmp/squid.conf',
 ]
+INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
 READY_LINE = "Accepting HTTP Socket connections"
 READY_TIMEOUT_S = 20.0
 PROXY_MEMORY_BYTES = 256 * MIB
@@ -102,6 +107,9 @@ def open_route(
             driver="bridge",
             internal=True,
             check_duplicate=True,
+            # No host address on the bridge: an internal network still gets a gateway IP on
+            # the host by default, through which the sandbox could reach host services.
+            options={INHIBIT_IPV4: "true"},
             labels={**labels, LABEL_ROLE: "egress"},
         )
     except ENGINE_ERRORS as exc:

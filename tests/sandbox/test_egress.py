@@ -4,6 +4,7 @@ what gets through it. Every request goes to a server on a Docker network this te
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -158,12 +159,17 @@ async def test_interfaces_and_routes(
     assert session.route is not None
     interfaces = sorted(line for line in out.splitlines() if line in ("eth0", "lo", "eth1"))
     assert interfaces == ["eth0", "lo"], out
-    assert "default" not in out, out
     assert f"proxy=http://{session.route.proxy_ip}:3128" in out
     container = docker_client.containers.get(session.container_id)
     networks = container.attrs["NetworkSettings"]["Networks"]
     assert list(networks) == [session.route.network]
-    assert docker_client.networks.get(session.route.network).attrs["Internal"] is True
+    network = docker_client.networks.get(session.route.network).attrs
+    assert network["Internal"] is True
+    # The default route points at a gateway address the host does not hold.
+    gateway = network["IPAM"]["Config"][0]["Gateway"]
+    assert f"default via {gateway}" in out, out
+    with socket.socket() as probe, pytest.raises(OSError, match="Cannot assign requested"):
+        probe.bind((gateway, 0))
 
 
 async def test_refused_allow_hosts_entry_is_a_config_error(

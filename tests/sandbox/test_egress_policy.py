@@ -9,6 +9,8 @@ import docker
 import pytest
 from conftest import sandbox_settings
 
+from terminus_mcp.environments.egress import registry_hosts as registry_hosts_for_setup
+from terminus_mcp.environments.egress import setup_network
 from terminus_mcp.errors import ConfigError
 from terminus_mcp.sandbox.egress import (
     REGISTRY_HOSTS,
@@ -117,3 +119,22 @@ def test_real_squid_parses_the_config(
     # The one warning left is about the engine, not the config: containers here have no IPv6.
     warnings = [x for x in output.splitlines() if "WARNING" in x and "BCP 177" not in x]
     assert warnings == [], output
+
+
+def test_setup_hosts_for_the_allowlist() -> None:
+    """What project setup asks the egress proxy for: its ecosystems' registries and the
+    project's own hosts, checked; never a wider network than the operator allows."""
+    hosts = registry_hosts_for_setup(["python", "cargo"], ["PyPI.org", "mirror.example.com"])
+    assert hosts == [
+        "pypi.org",
+        "files.pythonhosted.org",
+        "crates.io",
+        "static.crates.io",
+        "index.crates.io",
+        "mirror.example.com",
+    ]
+    with pytest.raises(ConfigError, match="is an IP address"):
+        registry_hosts_for_setup(["python"], ["10.1.2.3"])
+    assert setup_network("open", "allowlist") == "allowlist"
+    assert setup_network("none", "allowlist") == "none"
+    assert setup_network(None, "open") == "open"

@@ -112,23 +112,32 @@ def test_idle_named_session_is_reaped_by_a_later_process(
     assert kept[0].labels[LABEL_PERSIST] == "2"
     time.sleep(3)
     listed = _cli(env, "sandbox", "ls")
-    assert f"removed expired session {name}" in listed.stdout, listed.stdout + listed.stderr
+    # `sandbox ls` reaps it, unless another terminus-mcp process on the engine did first.
+    assert f"session={name}" not in listed.stdout, listed.stdout
     assert _containers(docker_client, name) == []
-    assert not (workspace_root / ".state-persist" / "sessions" / f"{name}.json").exists()
+    if f"removed expired session {name}" in listed.stdout:  # the reaper had this state dir
+        assert not list((workspace_root / ".state-persist" / "sessions").glob(f"{name}-*.json"))
 
 
-def test_named_session_of_another_folder_is_refused(
+def test_one_name_in_two_folders_is_two_sessions(
     docker_client: docker.DockerClient, workspace_root: Path
 ) -> None:
     env = _env(workspace_root)
     name = "sandboxenv-" + secrets.token_hex(3)
     try:
-        _run(env, make_workspace(workspace_root, "owner-a"), "Run `echo ok`", "--session", name)
-        other = make_workspace(workspace_root, "owner-b")
-        done = _cli(env, "run", "Run `echo ok`", "--workdir", str(other), "--session", name)
-        assert done.returncode == 2, done.stdout + done.stderr
-        assert f"sandbox session {name} works on another folder" in done.stderr
-        assert "Traceback" not in done.stderr
+        first = make_workspace(workspace_root, "folder-a")
+        _run(env, first, "Run `echo a > /tmp/which`", "--session", name)
+        second = _run(
+            env,
+            make_workspace(workspace_root, "folder-b"),
+            "Run `cat /tmp/which`",
+            "--session",
+            name,
+        )
+        assert "No such file or directory" in second["answer"], second["answer"]
+        assert len(_containers(docker_client, name)) == 2
+        again = _run(env, first, "Run `cat /tmp/which`", "--session", name)
+        assert "\na\n</final_answer>" in again["answer"], again["answer"]
     finally:
         for container_id in _containers(docker_client, name):
             docker_client.containers.get(container_id).remove(force=True)
