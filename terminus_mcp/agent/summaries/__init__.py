@@ -157,8 +157,9 @@ def _finish(found: Digest) -> Digest:
     return Digest(headline=project_paths(found.headline), details=details, tool=found.tool)
 
 
-def digest(output: str) -> Digest:
-    """The digest of ``output``: every recognised format's, or the generic one. Never raises."""
+def digest(output: str, exit_code: int | None = None) -> Digest:
+    """The digest of ``output``: every recognised format's, or the generic one (which, given
+    ``exit_code`` 0 and no problem in the output, keeps only its verdict). Never raises."""
     cleaned = clean(output)
     if cleaned.binary:
         generic = digest_generic(cleaned.text, printable_only=True)
@@ -180,7 +181,7 @@ def digest(output: str) -> Digest:
             found.append(result)
     if found:
         return _finish(_with_make_errors(_combined(found), cleaned.text))
-    generic = digest_generic(cleaned.text)
+    generic = digest_generic(cleaned.text, exit_code=exit_code)
     if failed:
         note = f"Note: the {', '.join(failed)} digest failed on this output; generic digest."
         return _finish(Digest(generic.headline, [note, *generic.details]))
@@ -201,7 +202,7 @@ def summary_text(
     """The ``Summary:`` text for one command: status, headline, then detail lines; or, when
     that would be longer than the output itself, the output's non-blank lines (ANSI codes,
     progress bars and ``/workspace/`` prefixes removed)."""
-    found = digest(output)
+    found = digest(output, None if timed_out else exit_code)
     head = status_phrase(exit_code, timed_out=timed_out, timeout_ms=timeout_ms)
     plain = _plain_lines(output)
     if plain and len("\n".join(plain)) < len("\n".join([found.headline, *found.details])):
