@@ -60,3 +60,25 @@ def test_a_tail_of_nothing_but_progress_is_kept_as_where_the_run_stopped() -> No
     summary = summary_text("\n".join(lines), 137).splitlines()
     assert summary[-1] == "compress sprite_029.png [####################] 100%"
     assert len(summary) == 6
+
+
+def test_a_failed_suite_run_keeps_the_failures_not_the_checks_that_passed(tmp_path: Path) -> None:
+    generators = GENERATORS.parents[1] / "realworld/generators"
+    root = tmp_path / "suites"
+    subprocess.run(
+        [sys.executable, str(generators / "projects.py"), "shell-suites", str(root)], check=True
+    )
+    done = subprocess.run(
+        ["bash", "tests/run.sh"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=60,
+    )
+    output = done.stdout.decode()
+    assert done.returncode == 1
+    assert "3 passed, 0 failed" in output  # the passing suites are there to leave out
+    summary = summary_text(output, done.returncode).splitlines()
+    assert "FAIL keeps 3 newest (line 6 of tests/suite_rotate.sh)" in summary
+    assert "FAILED suites: suite_names.sh suite_rotate.sh" in summary
+    assert not [line for line in summary if " 0 failed" in line or line.startswith("ok ")]

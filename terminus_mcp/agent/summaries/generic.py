@@ -1,6 +1,7 @@
 """Digest of any output: the lines that look like errors or verdicts, then the last lines.
 
-Progress output is left out where something better is there to show: bar lines
+Progress output is left out where something better is there to show (and, from a run that
+failed, the checks that passed): bar lines
 (``compress a.png [#####   ] 45%``) and per-item lines that repeat one pattern with only the
 numbers changing (``ok sprite_007.png ...``, ``[gen] rate table line 012: ...``). A command that
 exited 0 without any error, failure or warning line is summed up by its verdict lines and its
@@ -23,6 +24,13 @@ _PROBLEM = re.compile(
 _VERDICT = re.compile(r"\b(passed|succeeded|success|total|summary)\b", re.IGNORECASE)
 _BAR = re.compile(r"\[[#=>*.\-\s]{4,}\]|[█▏▎▍▌▋▊▉]{3,}")
 _FIRST_NUMBER = re.compile(r"^\D*\d+")
+_PASSING = re.compile(
+    r"^\s*(?:ok|pass|passed|success|✓|✔)\b|^(?!.*\b[1-9]\d* (?:failed|failures?|errors?)\b)"
+    r".*\b0 (?:failed|failures|errors)\b",
+    re.IGNORECASE,
+)
+"""A check that passed (``ok   empty dir is fine``) or a count with nothing failed (``3 passed,
+0 failed``): noise in the digest of a failed run."""
 _PRINTABLE_SHARE = 0.8
 
 MAX_RELEVANT = 12
@@ -57,15 +65,15 @@ def _progress_lines(lines: list[str]) -> set[int]:
     }
 
 
-def _clean_success(lines: list[str], progress: set[int]) -> Digest:
+def _clean_success(lines: list[str], noise: set[int]) -> Digest:
     """A run that exited 0 and printed no problem: its verdict lines and its final line, when
     they are not progress."""
     verdicts = [
         line
         for index, line in enumerate(lines[:-1])
-        if index not in progress and _VERDICT.search(line)
+        if index not in noise and _VERDICT.search(line)
     ][-MAX_VERDICTS:]
-    final = [] if len(lines) - 1 in progress else [lines[-1]]
+    final = [] if len(lines) - 1 in noise else [lines[-1]]
     details = dedupe([clip(line) for line in verdicts + final])
     headline = f"{len(lines)} lines of output, no error or warning lines"
     return Digest(headline=headline + ("; result:" if details else ""), details=details)
@@ -81,19 +89,21 @@ def digest_generic(
         lines = [line for line in lines if _printable(line)]
     if not lines:
         return Digest(headline="no readable output" if printable_only else "no output")
-    progress = _progress_lines(lines)
+    noise = _progress_lines(lines)
+    if exit_code not in (0, None):
+        noise |= {index for index, line in enumerate(lines) if _PASSING.search(line)}
     if exit_code == 0 and len(lines) > TAIL_LINES and not any(map(_PROBLEM.search, lines)):
-        return _clean_success(lines, progress)
+        return _clean_success(lines, noise)
     tail = lines[-TAIL_LINES:]
     kept_tail = [
-        line for index, line in enumerate(tail, len(lines) - len(tail)) if index not in progress
+        line for index, line in enumerate(tail, len(lines) - len(tail)) if index not in noise
     ]
-    if kept_tail:  # a tail of nothing but progress is where the run stopped: keep it
+    if kept_tail:  # a tail of nothing but noise is where the run stopped: keep it
         tail = kept_tail
     relevant = [
         line
         for index, line in enumerate(lines[:-TAIL_LINES])
-        if index not in progress and (_PROBLEM.search(line) or _VERDICT.search(line))
+        if index not in noise and (_PROBLEM.search(line) or _VERDICT.search(line))
     ]
     if len(relevant) > MAX_RELEVANT:
         # Keep the first few (the cause) and the last few (the consequence).
