@@ -11,6 +11,8 @@ from terminus_mcp.agent.summaries.base import workspace_relative as relative
 
 _HEADER = re.compile(r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\S+) \((?P<id>[^)]*)\)")
 _RULE = re.compile(r"^(?:=|-){20,}$")
+MAX_DESCRIPTION = 4
+"""Lines of a test's description unittest may print between a FAIL header and its rule."""
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>\S+))?')
 _RAN = re.compile(r"^Ran (?P<count>\d+) tests? in [\d.]+s$")
 _VERDICT = re.compile(r"^(?P<verdict>OK|FAILED|NO TESTS RAN)(?: \((?P<counts>[^)]*)\))?$")
@@ -33,8 +35,18 @@ def _blocks(lines: list[str]) -> list[tuple[re.Match[str], list[str]]]:
         header = _HEADER.match(line)
         if not header or index == 0 or not _RULE.match(lines[index - 1]):
             continue
+        # The report starts after the dashed rule; a test's docstring or description lines
+        # (``IdnaTestV2.txt line 401: ...``) may come between the header and the rule.
+        rule = next(
+            (
+                i
+                for i in range(index + 1, min(index + 1 + MAX_DESCRIPTION, len(lines)))
+                if _RULE.match(lines[i])
+            ),
+            index + 1,
+        )
         body: list[str] = []
-        for following in lines[index + 2 :]:
+        for following in lines[rule + 1 :]:
             if _RULE.match(following) or _RAN.match(following):
                 break
             body.append(following)
