@@ -11,6 +11,7 @@ from terminus_mcp.agent.summaries.base import workspace_relative as relative
 
 _HEADER = re.compile(r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\S+) \((?P<id>[^)]*)\)")
 _RULE = re.compile(r"^(?:=|-){20,}$")
+MAX_PER_TEST = 3
 MAX_DESCRIPTION = 4
 """Lines of a test's description unittest may print between a FAIL header and its rule."""
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>\S+))?')
@@ -117,5 +118,20 @@ def digest_unittest(output: str) -> Digest | None:
         )
         headlines.append(_headline(ran, verdict))
     headline = " | ".join(headlines) if headlines else "unittest stopped before its counts"
-    failures = [_failure(header, body) for header, body in blocks]
+    failures = _few_per_test([(_failure(h, body), _name(h["name"], h["id"])) for h, body in blocks])
     return Digest(headline, capped(failures, MAX_TESTS, "failing tests"), tool="unittest")
+
+
+def _few_per_test(failures: list[tuple[str, str]]) -> list[str]:
+    """The failure lines, at most :data:`MAX_PER_TEST` per test name (a data-driven test or one
+    with subtests fails once per case), then a line counting that test's other failures."""
+    lines: list[str] = []
+    seen: dict[str, int] = {}
+    for line, name in failures:
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] <= MAX_PER_TEST:
+            lines.append(line)
+    for name, count in seen.items():
+        if count > MAX_PER_TEST:
+            lines.append(f"- ... and {count - MAX_PER_TEST} more failures of {name}")
+    return lines
