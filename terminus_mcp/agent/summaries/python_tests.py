@@ -74,7 +74,7 @@ def _section_for(test_id: str, sections: dict[str, list[str]]) -> list[str] | No
     dotted = test_id.split("::", 1)[-1].replace("::", ".")
     for name, body in sections.items():
         short = name.removeprefix("ERROR at setup of ").removeprefix("ERROR at teardown of ")
-        short = short.removeprefix("ERROR collecting ")
+        short = short.removeprefix("ERROR collecting ").removeprefix("[doctest] ")
         if short in (dotted, test_id) or test_id.endswith(short) or short.endswith(test_id):
             return body
     return None
@@ -92,6 +92,29 @@ def _project_location(line: str) -> str | None:
     return f"{path}:{found.group(2)}"
 
 
+_DOCTEST_EXAMPLE = re.compile(r"^\d+ (>>> .*)$")
+
+
+def _doctest_failure(body: list[str]) -> list[str]:
+    """A doctest's failing example and what it expected and got (or its unexpected
+    exception), from pytest's ``[doctest]`` section."""
+    examples = [found.group(1) for line in body if (found := _DOCTEST_EXAMPLE.match(line))]
+    for index, line in enumerate(body):
+        if line == "Expected:" or line.startswith("UNEXPECTED EXCEPTION:"):
+            if line.startswith("UNEXPECTED"):
+                return [*examples[-1:], line]
+            rest: list[str] = []  # "Expected: VALUE", "Got: VALUE", each on one line
+            for following in body[index:]:
+                if not following.strip() or _LOCATION.match(following):
+                    break
+                if following in ("Expected:", "Got:") or not rest:
+                    rest.append(following)
+                else:
+                    rest[-1] += " " + following.strip()
+            return [*examples[-1:], *rest]
+    return []
+
+
 def _error_text(test_id: str, body: list[str], fallback: str) -> tuple[str, str]:
     """(location, error text) from a section: the test file's line, the ``E`` lines, and where
     the error was raised when that is elsewhere."""
@@ -100,7 +123,7 @@ def _error_text(test_id: str, body: list[str], fallback: str) -> tuple[str, str]
     in_test = [loc for loc in locations if loc.rsplit(":", 1)[0] == test_file]
     location = in_test[-1] if in_test else (locations[-1] if locations else "")
     errors = [line[1:].strip() for line in body if line.startswith("E ")]
-    message = joined(errors, E_LINES) or fallback
+    message = joined(errors or _doctest_failure(body), E_LINES) or fallback
     if locations and locations[-1] != location:
         message += f" (raised at {locations[-1]})"
     return location, message
