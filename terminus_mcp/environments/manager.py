@@ -41,6 +41,7 @@ from terminus_mcp.environments.spec import EnvironmentSpec, NetworkMode, SetupSt
 from terminus_mcp.environments.tls import ca_wiring, check_bundle, write_java_truststore
 from terminus_mcp.sandbox.api import SETUP_ENV, ExecResult, SessionSpec, VolumeMount
 from terminus_mcp.sandbox.docker_backend import DockerSession
+from terminus_mcp.sandbox.egress import proxy_refusal
 from terminus_mcp.sandbox.hardening import LABEL_IMAGE, LABEL_SESSION, OwnerLabels
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import sandbox_user
@@ -407,6 +408,10 @@ class EnvironmentManager:
                 "point TERMINUS_CA_BUNDLE at the CA bundle of your network's TLS proxy "
                 "(PEM), so setup trusts it"
             )
+        elif refusal := proxy_refusal(
+            output, step.command, registry_hosts(spec.ecosystems, spec.allow_hosts)
+        ):
+            fix = refusal
         elif any(s in output for s in ("ENOTFOUND", "EAI_AGAIN", "Temporary failure in name")):
             fix = (
                 "setup could not reach the registry: check the setup network and that the "

@@ -46,7 +46,14 @@ from terminus_mcp.sandbox.api import (
 from terminus_mcp.sandbox.engine import ENGINE_ERRORS, START_FIX, image_fix
 from terminus_mcp.sandbox.hardening import LABEL_SESSION, WORKSPACE, Hardening, OwnerLabels
 from terminus_mcp.sandbox.persist import SessionState, drop_state, holder_fields, write_state
-from terminus_mcp.sandbox.proxy import EgressRoute, close_route, open_route
+from terminus_mcp.sandbox.proxy import (
+    LIST_VARIABLES,
+    MAVEN_SETTINGS_TARGET,
+    EgressRoute,
+    close_route,
+    merge_environment,
+    open_route,
+)
 from terminus_mcp.sandbox.workspace import workspace_mounts
 from terminus_mcp.settings import Settings
 
@@ -418,7 +425,10 @@ class DockerSession:
         kwargs = self._hardening.create_kwargs(
             image=self._image, mounts=mounts, labels=labels, route=route
         )
-        kwargs["environment"].update(self._environment)
+        kwargs["environment"] = merge_environment(kwargs["environment"], self._environment)
+        if route is not None and self._hardening.read_only_rootfs:
+            # Maven's proxy settings file cannot be written into a read-only root.
+            kwargs["environment"].pop("MAVEN_ARGS", None)
         kwargs["name"] = f"terminus-mcp-{_safe_name(self._id)}-{secrets.token_hex(3)}"
         try:
             container = self._client.containers.create(**kwargs)
@@ -436,6 +446,8 @@ class DockerSession:
         try:
             if self._user_dirs:
                 container.put_archive("/", _owned_dirs_tar(self._user_dirs, self._hardening.user))
+            if route is not None and not self._hardening.read_only_rootfs:
+                container.put_archive("/", _file_tar(MAVEN_SETTINGS_TARGET, route.maven_settings()))
             container.start()
         except ENGINE_ERRORS as exc:
             self._remove_container()
@@ -473,7 +485,20 @@ class DockerSession:
         return _Exec(exec_id=created["Id"], sock=raw, stream=response)
 
     def _start_shell(self, cwd: str) -> _Shell:
-        proc = self._exec(_SHELL_ARGV, self._shell_environment)
+        # A shell variable replaces the container's: a list variable keeps both (the egress
+        # proxy's JAVA_TOOL_OPTIONS and a setup shell's trust store).
+        route_env = self._route.env() if self._route is not None else {}
+        proc = self._exec(
+            _SHELL_ARGV,
+            merge_environment(
+                {
+                    k: v
+                    for k, v in route_env.items()
+                    if k in LIST_VARIABLES and k in self._shell_environment
+                },
+                self._shell_environment,
+            ),
+        )
         nonce = wire.new_nonce()
         try:
             proc.send(wire.boot_line(nonce, cwd))
@@ -811,6 +836,23 @@ def _owned_dirs_tar(paths: Sequence[str], user: str) -> bytes:
             info.uid, info.gid = int(uid), int(gid or uid)
             info.mtime = int(time.time())
             archive.addfile(info)
+    return buffer.getvalue()
+
+
+def _file_tar(path: str, text: str) -> bytes:
+    """A tar archive of one root-owned, world-readable file at ``path`` (and its folders)."""
+    parts = PurePosixPath(path).relative_to("/").parts
+    buffer = io.BytesIO()
+    data = text.encode()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for depth in range(1, len(parts)):
+            folder = tarfile.TarInfo("/".join(parts[:depth]))
+            folder.type, folder.mode, folder.mtime = tarfile.DIRTYPE, 0o755, int(time.time())
+            if depth > 1:  # never touch the mode of a top-level folder such as /etc
+                archive.addfile(folder)
+        info = tarfile.TarInfo("/".join(parts))
+        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+        archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 

@@ -222,8 +222,10 @@ _URL = re.compile(
 
 
 _FORBIDDEN_URL = re.compile(r"\b403 Forbidden\b[^\n]*?\bhttps?://([a-z0-9.-]+)", re.IGNORECASE)
-"""A 403 naming a URL (npm: ``403 Forbidden - GET https://HOST/...``): a refusal by the
-proxy only if HOST is not on the allowlist, since a registry answers 403 too."""
+_URL_FORBIDDEN = re.compile(r"\bhttps?://([a-z0-9.-]+)[^\s,]*,? status: 403\b", re.IGNORECASE)
+"""A 403 naming a URL (npm: ``403 Forbidden - GET https://HOST/...``; Maven: ``authorization
+failed for https://HOST/..., status: 403 Forbidden``): a refusal by the proxy only if HOST
+is not on the allowlist, since a registry answers 403 too."""
 
 
 def host_allowed(host: str, allowlist: Iterable[str]) -> bool:
@@ -243,8 +245,8 @@ def proxy_refusal(
 ) -> str | None:
     """One sentence when ``output`` shows the egress proxy refusing a request, else ``None``.
 
-    Recognizes Squid's refusal as curl, git, cargo (libcurl), pip (urllib3), Maven and Go
-    print it. npm prints only ``403 Forbidden - GET URL``, which a registry can answer too:
+    Recognizes Squid's refusal as curl, git, cargo (libcurl), pip (urllib3), Java and Go
+    print it. npm and Maven print only a 403 for a URL, which a registry can answer too:
     that counts when ``allowlist`` (the session's) is given and the URL's host is not on it.
     The sentence names the hosts the output (or else the ``command``) names.
     """
@@ -252,7 +254,9 @@ def proxy_refusal(
     if not refused and allowlist is not None:
         allowed = list(allowlist)
         refused = any(
-            not host_allowed(m.group(1), allowed) for m in _FORBIDDEN_URL.finditer(output)
+            not host_allowed(m.group(1), allowed)
+            for pattern in (_FORBIDDEN_URL, _URL_FORBIDDEN)
+            for m in pattern.finditer(output)
         )
     if not refused:
         return None

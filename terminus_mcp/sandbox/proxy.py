@@ -66,9 +66,15 @@ class EgressRoute(BaseModel):
         return f"http://{self.proxy_ip}:{PROXY_PORT}"
 
     def env(self) -> dict[str, str]:
-        """Proxy variables for the sandbox (both spellings: tools read one or the other)."""
+        """Proxy variables for the sandbox (both spellings: tools read one or the other).
+
+        JVM tools read no ``HTTPS_PROXY``: every JVM gets the proxy as system properties in
+        ``JAVA_TOOL_OPTIONS`` (Gradle and most Java clients honour them), and Maven, which
+        reads only its settings, gets :data:`MAVEN_SETTINGS_TARGET` (see
+        :meth:`maven_settings`) through ``MAVEN_ARGS``.
+        """
         url = self.proxy_url
-        no_proxy = "localhost,127.0.0.1,::1"
+        no_proxy = ",".join(NO_PROXY_HOSTS)
         return {
             "HTTP_PROXY": url,
             "HTTPS_PROXY": url,
@@ -76,7 +82,58 @@ class EgressRoute(BaseModel):
             "https_proxy": url,
             "NO_PROXY": no_proxy,
             "no_proxy": no_proxy,
+            "JAVA_TOOL_OPTIONS": self.java_options(),
+            "MAVEN_ARGS": f"--global-settings {MAVEN_SETTINGS_TARGET}",
         }
+
+    def java_options(self) -> str:
+        """The JVM system properties that send HTTP and HTTPS through the proxy."""
+        java_hosts = "|".join(h.replace("::1", "[::1]") for h in NO_PROXY_HOSTS)
+        return (
+            " ".join(
+                f"-D{scheme}.{key}={value}"
+                for scheme in ("http", "https")
+                for key, value in (("proxyHost", self.proxy_ip), ("proxyPort", PROXY_PORT))
+            )
+            + f" -Dhttp.nonProxyHosts={java_hosts}"
+        )
+
+    def maven_settings(self) -> str:
+        """A Maven ``settings.xml`` whose only content is this proxy, for HTTP and HTTPS."""
+        proxies = "".join(
+            f"    <proxy><id>terminus-egress-{scheme}</id><active>true</active>"
+            f"<protocol>{scheme}</protocol><host>{self.proxy_ip}</host>"
+            f"<port>{PROXY_PORT}</port>"
+            f"<nonProxyHosts>{'|'.join(NO_PROXY_HOSTS)}</nonProxyHosts></proxy>\n"
+            for scheme in ("http", "https")
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            "<!-- Written by terminus-mcp: the sandbox's egress proxy. -->\n"
+            '<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0">\n'
+            f"  <proxies>\n{proxies}  </proxies>\n</settings>\n"
+        )
+
+
+NO_PROXY_HOSTS = ("localhost", "127.0.0.1", "::1")
+"""Destinations that never go through the proxy (the sandbox's own loopback)."""
+
+MAVEN_SETTINGS_TARGET = "/etc/terminus-mcp/maven-proxy-settings.xml"
+"""Where an ``allowlist`` sandbox finds :meth:`EgressRoute.maven_settings`; ``MAVEN_ARGS``
+names it as Maven's global settings, so a project's or user's own settings still apply."""
+
+LIST_VARIABLES = {"JAVA_TOOL_OPTIONS": " "}
+"""Variables whose values are lists: a second source adds to them rather than replacing."""
+
+
+def merge_environment(base: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
+    """``base`` updated with ``extra``; list variables (:data:`LIST_VARIABLES`) set in both
+    keep both values (``JAVA_TOOL_OPTIONS``: the proxy's and a trust store's)."""
+    merged = {**base, **extra}
+    for name, sep in LIST_VARIABLES.items():
+        if base.get(name) and extra.get(name) and base[name] != extra[name]:
+            merged[name] = base[name] + sep + extra[name]
+    return merged
 
 
 def _safe(text: str) -> str:
