@@ -102,10 +102,13 @@ def test_exec_network_flag_gives_an_interface(workspace: Path, workspace_root: P
     assert "eth0" in done.stdout.split()
 
 
-def test_doctor_reports_all_good(workspace_root: Path) -> None:
-    done = _cli("doctor", workspace_root=workspace_root)
+def test_doctor_reports_all_good(workspace: Path, workspace_root: Path) -> None:
+    # doctor checks the folder tasks would run in (default: the current one, which lies
+    # outside this test's allowed root): name one inside it.
+    done = _cli("doctor", "--workdir", str(workspace), workspace_root=workspace_root)
     assert done.returncode == 0, done.stdout + done.stderr
     for name in (
+        "workspace",
         "container engine",
         "runtime",
         "sandbox image",
