@@ -91,6 +91,8 @@ _PLACEHOLDER = re.compile(
     r"<(?:the command you ran|exit status|the counts it printed|each failing test[^>]*)>"
 )
 _WORD = re.compile(r"[A-Za-z_][\w.-]{3,}")
+_NAMED_FAILURE = re.compile(rf"^(.{{3,200}}?) (?:\(\w+\) )?at (?:[\w./-]*/)?{_PATH}:\d+")
+_COMMAND_LINE = re.compile(r"^\s*Command:\s*(.+?)\s*$", re.MULTILINE)
 _FAILURE_WORDS = re.compile(
     r"\b(?:error|fail\w*|fatal|exception|traceback|panic\w*|assert\w*|undefined|undeclared|"
     r"cannot|can't|unable|not found|no such file|segmentation fault|denied|refused|timed? ?out)\b",
@@ -133,6 +135,7 @@ class Evidence:
     locations: frozenset[tuple[str, int]]
     """(file name, line) pairs found in the outputs."""
     exit_codes: frozenset[int]
+    commands: tuple[str, ...]
     last_failure: tuple[str, int] | None = None
     """(command, exit code) of the last run, when it exited non-zero or was killed (-1)."""
 
@@ -152,6 +155,7 @@ class Evidence:
             text=text,
             locations=frozenset(_locations(text)),
             exit_codes=frozenset(codes),
+            commands=tuple(run.command for run in runs),
             last_failure=(last.command, last_code) if last_code != 0 else None,
         )
 
@@ -164,8 +168,9 @@ class Evidence:
         is also backed by N next to any outcome ("3 tests failed" against "3 failed")."""
         stem = _STEMS.get(word.lower(), word.lower())
         stems = "|".join(sorted(set(_STEMS.values()))) if stem == "test" else stem
-        near_after = rf"\b{number}\b\W{{0,3}}(?:\w+\W+){{0,2}}?(?:{stems})"
-        near_before = rf"(?:{stems})\w*\W{{0,4}}{number}\b"
+        gap = r"[^\w\n]"  # on the same line: "0" ending one line and "pass" the next is no count
+        near_after = rf"(?<![\d.]){number}\b{gap}{{0,3}}(?:\w+{gap}+){{0,2}}?(?:{stems})"
+        near_before = rf"(?:{stems})\w*{gap}{{0,4}}{number}(?![\d.])"
         return bool(re.search(f"{near_after}|{near_before}", self.text, re.IGNORECASE))
 
 
@@ -188,10 +193,21 @@ def _locations(text: str) -> Iterable[tuple[str, int]]:
 
 def _fact_keys(line: str) -> list[str]:
     """The names and locations that identify the fact of a digest line."""
-    keys = [node.rsplit("::", 1)[-1] for node in _NODE_ID.findall(line)]
+    keys = [_node_id(node).rsplit("::", 1)[-1] for node in _NODE_ID.findall(line)]
     keys += _TEST_NAME.findall(line)
     keys += [f"{PurePosixPath(p).name}:{n}" for p, n in _LOCATION.findall(line)]
     return keys
+
+
+def _test_name(line: str) -> str | None:
+    """The failing test a digest line names, in the digests' ``NAME at PATH:LINE`` form."""
+    found = _NAMED_FAILURE.match(line)
+    return found.group(1).strip() if found else None
+
+
+def _node_id(text: str) -> str:
+    """A node id without the sentence punctuation a prose answer puts after it."""
+    return text.rstrip(".,;:")
 
 
 def _is_fact(line: str) -> bool:
@@ -201,7 +217,11 @@ def _is_fact(line: str) -> bool:
 
 
 def _mentioned(line: str, answer: str) -> bool:
-    """Whether the answer mentions the fact of one digest line."""
+    """Whether the answer mentions the fact of one digest line: a failing test by its name (its
+    location alone does not do: a model may pin the wrong test on the right line)."""
+    name = _test_name(line)
+    if name is not None and not _NODE_ID.fullmatch(name):
+        return name.lower() in answer.lower()
     keys = _fact_keys(line)
     if keys:
         return any(key in answer for key in keys)
@@ -242,7 +262,7 @@ def _unsupported(answer: str, evidence: Evidence) -> list[str]:
         if key not in seen_locations and not evidence.has_location(path, int(line_text)):
             flags.append(f"`{path}:{line_text}` appears in no output")
         seen_locations.add(key)
-    for node in dict.fromkeys(_NODE_ID.findall(answer)):
+    for node in dict.fromkeys(_node_id(n) for n in _NODE_ID.findall(answer)):
         last = node.rsplit("::", 1)[-1]
         if node not in evidence.text and last not in evidence.text:
             flags.append(f"`{node}` appears in no output")
@@ -257,16 +277,22 @@ def _unsupported(answer: str, evidence: Evidence) -> list[str]:
         number = int(number_text)
         stem = _STEMS.get(word.lower(), word.lower())
         if number == 0 and stem in ("fail", "error"):
+            # "0 failed" after a command that succeeded is implied even where not printed.
             if evidence.last_failure is not None:
                 command, code = evidence.last_failure
                 flags.append(f'"0 {word}", but `{command}` exited {code}')
             continue
-        if number and not evidence.has_count(number, word):
+        if not evidence.has_count(number, word):
             flags.append(f'"{number} {word}" appears in no output')
     for code_text in dict.fromkeys(_EXIT_CLAIM.findall(answer)):
         if int(code_text) not in evidence.exit_codes:
             codes = ", ".join(str(c) for c in sorted(evidence.exit_codes)) or "none"
             flags.append(f"exit code {code_text} is not one the commands returned ({codes})")
+    ran = [" ".join(c.split()) for c in evidence.commands]
+    for claimed in dict.fromkeys(_COMMAND_LINE.findall(answer)):
+        shown = " ".join(claimed.strip("`").split())
+        if shown and not any(shown == c or shown in c or c in shown for c in ran):
+            flags.append(f"`{shown}` is not a command that ran")
     if evidence.last_failure is not None:
         command, code = evidence.last_failure
         for claim in dict.fromkeys(m.group(1) for m in _SUCCESS_CLAIM.finditer(answer)):

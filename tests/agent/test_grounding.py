@@ -166,3 +166,40 @@ def test_odd_output_never_raises(output: str) -> None:
     )
     grounded, _ = ground(_answer("Command: cat blob", "Summary: 3 failed (a.py:1)."), [run])
     assert grounded.startswith("<final_answer>")
+
+
+def test_a_wrong_test_pinned_on_the_right_line_does_not_hide_the_real_failure() -> None:
+    """Seen with Qwen2.5-Coder-1.5B: two passing tests named as failing, with the failing tests'
+    locations. The failing tests' names are added."""
+    run = _run("npm test", "node-test-cart.txt", 1)
+    answer = _answer(
+        "Command: npm test",
+        "Summary: 2 failed. subtotal adds price times quantity (test/cart.test.js:18:1); "
+        "shipping below threshold (test/cart.test.js:26:1).",
+    )
+    _, report = ground(answer, [run])
+    added = "\n".join(report.added)
+    assert "free shipping from 50" in added
+    assert "items without qty count once" in added
+
+
+def test_zero_counts_commands_and_node_ids_in_prose_are_checked() -> None:
+    answer = _answer(
+        "Command: python -m pytest -q",
+        "Command: make check",
+        "Summary: 3 failed, 0 passed, 0 warnings. See tests/test_inventory.py::test_report_totals.",
+    )
+    _, report = ground(answer, [PYTEST])
+    assert report.flagged == [
+        '"0 passed" appears in no output',
+        '"0 warnings" appears in no output',
+        "`make check` is not a command that ran",
+    ]
+
+
+def test_a_count_must_sit_on_one_output_line() -> None:
+    """node --test prints "# suites 0" above "# pass 4": that is no "0 passed"."""
+    run = _run("npm test", "node-test-cart.txt", 1)
+    _, report = ground(_answer("Command: npm test", "Summary: 2 failed, 0 passed."), [run])
+    assert '"0 passed" appears in no output' in report.flagged
+    assert not any('"2 failed"' in flag for flag in report.flagged)

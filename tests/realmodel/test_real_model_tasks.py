@@ -115,14 +115,20 @@ async def test_every_task_runs_a_command(runs: list[Run]) -> None:
 
 @pytest.mark.timeout(1800)
 async def test_nothing_in_an_answer_is_fabricated(runs: list[Run]) -> None:
-    flagged = {
-        r.task.name: r.result.grounding.flagged
-        for r in runs
-        if r.result.grounding is not None and r.result.grounding.flagged
-    }
-    assert not flagged, f"grounding flagged claims absent from the outputs: {flagged}"
-    fabricated = {r.task.name: r.evidence.unsupported for r in runs if not r.evidence.grounded}
-    assert not fabricated, f"claims absent from the outputs: {fabricated}"
+    """A small model does invent counts and names; what the main agent receives must never
+    pass one off as fact. Every claim the independent check finds in no output must be flagged
+    by grounding in the delivered answer (issue 12: "flagged ... or removed")."""
+    unflagged = {}
+    for r in runs:
+        flagged = "\n".join(r.result.grounding.flagged) if r.result.grounding else ""
+        missing = [
+            claim
+            for claim in r.evidence.unsupported
+            if claim.split("'", 1)[-1].rsplit("'", 1)[0] not in flagged
+        ]
+        if missing:
+            unflagged[r.task.name] = missing
+    assert not unflagged, f"claims absent from the outputs and not flagged: {unflagged}"
     completed = [r for r in runs if r.result.status.value == "completed"]
     assert all(r.result.grounding is not None for r in completed), "grounding did not run"
 
