@@ -5,7 +5,8 @@ The layers, lowest first (a package may import its own modules and any lower lay
 0. ``terminus_mcp`` itself (the version) and ``errors``: the one exception tree.
 1. ``settings``: one settings model, built once and passed down.
 2. ``sandbox`` (where commands run), ``models`` (the model backends and reply parsing),
-   ``integrations`` (client configuration files): independent of each other.
+   ``integrations`` (client configuration files), ``localmodel`` (a small real model served on
+   the CPU): independent of each other.
 3. ``agent``: the loop that drives a model and a sandbox session.
 4. ``task_store`` (what finished tasks leave behind) and ``environments`` (a project's
    toolchain set up once for its tasks).
@@ -31,7 +32,7 @@ PACKAGE = Path(terminus_mcp.__file__).parent
 LAYERS: list[set[str]] = [
     {"terminus_mcp", "errors"},
     {"settings"},
-    {"sandbox", "models", "integrations"},
+    {"sandbox", "models", "integrations", "localmodel"},
     {"agent"},
     {"task_store", "environments"},
     {"service", "doctor"},
