@@ -276,11 +276,9 @@ def _unsupported(answer: str, evidence: Evidence) -> list[str]:
     for number_text, word in _COUNT.findall(answer):
         number = int(number_text)
         stem = _STEMS.get(word.lower(), word.lower())
-        if number == 0 and stem in ("fail", "error"):
-            # "0 failed" after a command that succeeded is implied even where not printed.
-            if evidence.last_failure is not None:
-                command, code = evidence.last_failure
-                flags.append(f'"0 {word}", but `{command}` exited {code}')
+        if number == 0 and stem in ("fail", "error") and evidence.last_failure is not None:
+            command, code = evidence.last_failure
+            flags.append(f'"0 {word}", but `{command}` exited {code}')
             continue
         if not evidence.has_count(number, word):
             flags.append(f'"{number} {word}" appears in no output')

@@ -83,6 +83,13 @@ async def test_one_short_task_with_the_real_weights(
     assert any("42" in output for output in outputs)
     assert result.status is TaskStatus.COMPLETED, result.answer
     assert "42" in result.answer
+    # The model may invent counts; none may reach the main agent unflagged (issue 12).
     evidence = check_answer(result.answer, outputs, [c.command for c in log.commands])
-    assert evidence.grounded, evidence.unsupported
+    flagged = "\n".join(result.grounding.flagged) if result.grounding else ""
+    unflagged = [
+        claim
+        for claim in evidence.unsupported
+        if claim.split("'", 1)[-1].rsplit("'", 1)[0] not in flagged
+    ]
+    assert not unflagged, unflagged
     shutil.rmtree(workspace, ignore_errors=True)
