@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from terminus_mcp.eval.gates import check_gates
-from terminus_mcp.eval.report import render_table
+from terminus_mcp.eval.report import RATIO_TARGET, render_table
 from terminus_mcp.eval.results import EvalReport
 from terminus_mcp.eval.runner import run_suite
 from terminus_mcp.eval.suite import load_suite
@@ -41,6 +41,10 @@ async def test_builtin_suite_in_direct_mode_passes_the_gates(
     assert len(report.rows) >= 15
     assert check_gates(report).failures == [], text
     assert all(r.done for r in report.rows), text
+    # Beyond the large-output gate: the suite's median over every task stays within target too.
+    assert [r.name for r in report.rows if r.error] == [], text
+    assert report.median_ratio is not None
+    assert report.median_ratio <= RATIO_TARGET, text
     hanging = next(r for r in report.rows if r.name == "py-hanging-test")
     assert hanging.wall_s < 30, "the hanging task must be stopped by its short timeout"
     assert all(r.baseline_tokens > 0 for r in report.rows)
