@@ -61,7 +61,9 @@ if ! docker_ok; then
     [[ $(id -u) == 0 ]] || die "no Docker engine answers; start it (sudo systemctl start docker) or add yourself to the docker group"
     log "starting dockerd (log: /tmp/terminus-dockerd.log)"
     rm -f /var/run/docker.pid
-    (cd / && nohup dockerd >/tmp/terminus-dockerd.log 2>&1 &)
+    # setsid -f: the engine outlives this script and holds none of its output streams (a
+    # caller reading them to the end, `make test | tee`, would otherwise wait forever).
+    (cd / && setsid -f dockerd </dev/null >/tmp/terminus-dockerd.log 2>&1)
     for _ in $(seq 1 60); do docker_ok && break; sleep 0.5; done
     docker_ok || die "dockerd did not come up; see /tmp/terminus-dockerd.log"
   fi
@@ -134,8 +136,8 @@ if [[ $(id -u) == 0 ]]; then
       --ulimit nproc=1024:1024 "$image" true >/dev/null 2>&1 || runtime=runc
     log "starting Podman's service with $runtime (log: /tmp/terminus-podman.log)"
     mkdir -p /run/podman
-    (cd / && nohup podman --runtime "$runtime" system service --time=0 "$podman_sock" \
-      >/tmp/terminus-podman.log 2>&1 &)
+    (cd / && setsid -f podman --runtime "$runtime" system service --time=0 "$podman_sock" \
+      </dev/null >/tmp/terminus-podman.log 2>&1)
     for _ in $(seq 1 60); do podman_answers "$podman_sock" && break; sleep 0.5; done
     podman_answers "$podman_sock" || die "Podman's service did not come up; see /tmp/terminus-podman.log"
   fi
