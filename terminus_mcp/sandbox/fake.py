@@ -51,6 +51,7 @@ from terminus_mcp.sandbox.api import (
     SessionInfo,
     SessionSpec,
 )
+from terminus_mcp.sandbox.egress import NetworkMode
 from terminus_mcp.sandbox.fake_shell import (
     Flood,
     Interpreter,
@@ -261,8 +262,8 @@ class FakeSandboxes:
     ``script`` maps a command (the whole command text, or one simple command's words joined by
     spaces) to its reply; ``responder`` answers commands the script does not hold. Every
     session shares them. ``allowed_roots``: refuse workdirs outside these folders, like a real
-    engine (``None``: accept any). The output limits mean what the settings of the same names
-    mean.
+    engine (``None``: accept any). The output limits and ``network`` (of a spec that sets
+    none) mean what the settings of the same names mean.
     """
 
     def __init__(
@@ -273,8 +274,10 @@ class FakeSandboxes:
         allowed_roots: Sequence[Path] | None = None,
         output_capture_bytes: int = 4 * 1024 * 1024,
         output_kill_bytes: int = 512 * 1024 * 1024,
+        network: NetworkMode = "none",
     ) -> None:
         self._script = dict(script or {})
+        self._network: NetworkMode = network
         self._responder = responder
         self._allowed_roots = list(allowed_roots) if allowed_roots is not None else None
         self._capture_bytes = output_capture_bytes
@@ -298,6 +301,7 @@ class FakeSandboxes:
             allowed_roots=settings.allowed_roots,
             output_capture_bytes=settings.output_capture_bytes,
             output_kill_bytes=settings.output_kill_bytes,
+            network=settings.network,
         )
 
     @property
@@ -332,6 +336,8 @@ class FakeSandboxes:
             spec = spec.model_copy(
                 update={"workdir": resolve_workdir(spec.workdir, self._allowed_roots)}
             )
+        if spec.network is None:  # like a real engine: the setting decides
+            spec = spec.model_copy(update={"network": self._network})
         session_id = session_id or secrets.token_hex(6)
         if session_id in self._sessions:
             raise SandboxError(
