@@ -64,7 +64,9 @@ class TaskStore:
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
         self._clock = clock
-        self._logs: OrderedDict[str, tuple[float, TaskLog]] = OrderedDict()
+        self._logs: OrderedDict[str, tuple[float, TaskLog, int]] = OrderedDict()
+        """Kept logs, oldest first: when kept, the log, its output's size in characters."""
+        self._chars = 0
 
     async def keep(self, recorder: TaskRecorder) -> None:
         """Keep the task's raw outputs in memory and write its JSONL transcript."""
@@ -78,7 +80,12 @@ class TaskStore:
                 for i, r in enumerate(recorder.runs)
             ],
         )
-        self._logs[log.transcript_id] = (self._clock(), log)
+        chars = log.chars
+        replaced = self._logs.pop(log.transcript_id, None)
+        if replaced is not None:
+            self._chars -= replaced[2]
+        self._logs[log.transcript_id] = (self._clock(), log, chars)
+        self._chars += chars
         self._expire()
         path = self.transcript_path(recorder.transcript_id)
         lines = recorder.transcript_lines()
@@ -110,17 +117,16 @@ class TaskStore:
     def _expire(self) -> None:
         now = self._clock()
         settings = self._settings
-        chars = sum(log.chars for _, log in self._logs.values())
         while self._logs:
-            kept_at, oldest = next(iter(self._logs.values()))
+            kept_at, _, chars = next(iter(self._logs.values()))
             if (
                 now - kept_at <= settings.result_ttl_s
                 and len(self._logs) <= settings.max_kept_results
-                and chars <= MAX_KEPT_LOG_CHARS
+                and self._chars <= MAX_KEPT_LOG_CHARS
             ):
                 break
             self._logs.popitem(last=False)
-            chars -= oldest.chars
+            self._chars -= chars
 
 
 def _write_private(path: Path, text: str) -> None:

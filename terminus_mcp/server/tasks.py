@@ -111,6 +111,8 @@ class TaskRegistry:
         self._slots = anyio.Semaphore(max_concurrent)
         self._session_locks: dict[str, anyio.Lock] = {}
         self._tasks: OrderedDict[str, TrackedTask] = OrderedDict()
+        self._finished: OrderedDict[str, float] = OrderedDict()
+        """Finished tasks' ids in the order they finished (with when), so expiry is O(1)."""
         self._recent_durations: list[float] = []
         self._group: TaskGroup | None = None
 
@@ -165,8 +167,9 @@ class TaskRegistry:
             )
         return task
 
-    def active(self) -> list[TrackedTask]:
-        return [t for t in self._tasks.values() if t.phase is not TaskPhase.DONE]
+    @property
+    def active_count(self) -> int:
+        return len(self._tasks) - len(self._finished)
 
     # --- submission -----------------------------------------------------------------------
 
@@ -179,7 +182,7 @@ class TaskRegistry:
         if self._group is None:
             raise RuntimeError("TaskRegistry is not entered")
         self._expire()
-        if len(self.active()) >= self._max_concurrent + self._max_queued:
+        if self.active_count >= self._max_concurrent + self._max_queued:
             retry = self._retry_after_s()
             raise Busy(
                 f"busy, retry in {retry:.0f} s",
@@ -246,6 +249,7 @@ class TaskRegistry:
                 )
             task.phase = TaskPhase.DONE
             task.finished_at = self._clock()
+            self._finished[task.id] = task.finished_at
             if task.started_at is not None:
                 self._recent_durations.append(task.finished_at - task.started_at)
                 del self._recent_durations[:-50]
@@ -328,16 +332,11 @@ class TaskRegistry:
     # --- retention ------------------------------------------------------------------------
 
     def _expire(self) -> None:
+        """Drop finished tasks past the TTL, and the oldest past ``max_kept_results``."""
         now = self._clock()
-        finished = [t for t in self._tasks.values() if t.phase is TaskPhase.DONE]
-        drop = {
-            t.id
-            for t in finished
-            if t.finished_at is not None and now - t.finished_at > self._result_ttl_s
-        }
-        keep = [t for t in finished if t.id not in drop]
-        if len(keep) > self._max_kept:
-            keep.sort(key=lambda t: t.finished_at or 0.0)
-            drop.update(t.id for t in keep[: len(keep) - self._max_kept])
-        for task_id in drop:
-            del self._tasks[task_id]
+        while self._finished:
+            task_id, finished_at = next(iter(self._finished.items()))
+            if now - finished_at <= self._result_ttl_s and len(self._finished) <= self._max_kept:
+                break
+            del self._finished[task_id]
+            self._tasks.pop(task_id, None)
