@@ -65,6 +65,10 @@ KILL_GRACE_S = 2.0
 """After killing a command's processes, how long to wait for the shell's end marker before
 concluding the shell itself is stuck (a builtin loop such as ``while :; do :; done``)."""
 REKILL_INTERVAL_S = 0.1
+STATE_REFRESH_S = 10.0
+"""A persistent session's state file is rewritten after a command when its working directory
+changed or this long after the last write (its last use moves the idle clock of other processes;
+a few seconds against a TTL of minutes do not matter, a file write per command does)."""
 RECV_SIZE = 256 * 1024
 PROMPT_TAIL = 256
 
@@ -229,6 +233,8 @@ class DockerSession:
         self._keepalive_pid = 0
         self._counters = _Counters()
         self._cwd = cwd
+        self._saved: tuple[str | None, float] | None = None
+        """What the state file last recorded: the working directory, and when (monotonic)."""
         self._closed = False
         self.created_at = time.time()
         self.last_used_at = self.created_at
@@ -316,7 +322,7 @@ class DockerSession:
                 raise
             self.commands_run += 1
             self.last_used_at = time.time()
-            if self._state_dir is not None:
+            if self._state_dir is not None and self._state_stale():
                 await anyio.to_thread.run_sync(self._save_state, True)
             return result
 
@@ -343,9 +349,16 @@ class DockerSession:
 
     # --- persistence and egress (blocking) -------------------------------------------------
 
+    def _state_stale(self) -> bool:
+        if self._saved is None:
+            return True
+        cwd, at = self._saved
+        return cwd != self._cwd or time.monotonic() - at >= STATE_REFRESH_S
+
     def _save_state(self, held: bool) -> None:
         if self._state_dir is None or self._container is None:
             return
+        self._saved = (self._cwd, time.monotonic())
         holder = holder_fields() if held else {}
         state = SessionState(
             session_id=self._id,
