@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from terminus_mcp.agent.calls import CallProblem, CommandCall, check_call
 from terminus_mcp.agent.context import ContextFitter
 from terminus_mcp.agent.contract import (
     ANSWER_HINT,
@@ -31,13 +32,6 @@ from terminus_mcp.agent.grounding import ground
 from terminus_mcp.agent.guards import IGNORED_CALL, NO_ACTION, FormatBudget, LoopDetector
 from terminus_mcp.agent.observation import ObservationMode, observe
 from terminus_mcp.agent.recorder import TaskRecorder
-from terminus_mcp.agent.replies import (
-    CallProblem,
-    CommandCall,
-    check_call,
-    extract_final_answer,
-    normalize_reply,
-)
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.errors import ModelError, SandboxError
 from terminus_mcp.models.base import ChatMessage, ModelBackend, ModelReply, ToolCall
@@ -119,7 +113,7 @@ async def run_loop(
             if last_turn and turn > 1:
                 record.add_message(last_turn_message())
             reply = await _ask_model(backend, fitter, record, config, turn, on_event)
-            final = extract_final_answer(reply.content)
+            final = reply.final_answer
             if final is not None and (last_turn or not reply.tool_calls):
                 record.add_message(ChatMessage(role="assistant", content=reply.content))
                 if not record.runs and backend.uses_model:
@@ -198,25 +192,17 @@ async def _ask_model(
     """One model turn on the fitted conversation, with usage and time recorded."""
     prompt = fitter.fit(record.messages)
     started = time.perf_counter()
-    try:
-        reply = await backend.complete(
-            prompt,
-            [RUN_IN_TERMINAL],
-            temperature=config.temperature,
-            max_tokens=config.max_reply_tokens,
-            require_call=config.require_first_call and not record.runs,
-        )
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        # A garbled body (not UTF-8, not JSON, wrong shapes) surfaces from the client library
-        # as a data error, not as its own error class: it is still the endpoint's failure.
-        raise ModelError(
-            "the model endpoint sent a reply that cannot be read",
-            why=f"{type(exc).__name__}: {str(exc)[:200]}",
-            fix="check that base_url points at an OpenAI-compatible chat completions server",
-        ) from exc
+    # The backend read the reply (calls parsed, reasoning stripped); a reply it could not read
+    # is its ModelReplyError, a ModelError like any other failure of the endpoint.
+    reply = await backend.complete(
+        prompt,
+        [RUN_IN_TERMINAL],
+        temperature=config.temperature,
+        max_tokens=config.max_reply_tokens,
+        require_call=config.require_first_call and not record.runs,
+    )
     record.model_s += time.perf_counter() - started
     record.turns = turn
-    reply = normalize_reply(reply)
     if backend.uses_model:
         record.prompt_tokens += reply.prompt_tokens or fitter.total(prompt)
         record.completion_tokens += reply.completion_tokens or backend.count_tokens(
