@@ -122,9 +122,11 @@ class ModelBackend(Protocol):
         max_tokens: int,
         require_call: bool = False,
     ) -> ModelReply:
-        """One model turn. With ``require_call``, the reply should be a tool call: backends that
-        can enforce it do (``tool_choice="required"``, constrained decoding); the loop refuses a
-        final answer given before any command ran either way.
+        """One model turn, its reply read (normalized) by the backend, once. ``tools``: the tools
+        offered, which a call written as bare JSON must name. With ``require_call``, the reply
+        should be a tool call: backends that can enforce it do (``tool_choice="required"``,
+        constrained decoding); the loop refuses a final answer given before any command ran
+        either way.
 
         Raises:
             EndpointUnavailable: the backend cannot answer (after its own retries).
