@@ -12,6 +12,7 @@ import anyio
 from terminus_mcp.cli.common import add_setting_flag, settings_from_args
 from terminus_mcp.sandbox.api import ExecResult, SessionEvent, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
 
 EXIT_TIMEOUT = 124
@@ -78,8 +79,9 @@ async def _run(settings: Settings, workdir: Path, command: str, timeout_s: float
         out.write(chunk)
         out.flush()
 
+    allowed = resolve_workdir(workdir, settings.allowed_roots)
     async with SandboxManager(settings) as sandboxes:
-        session = await sandboxes.create(SessionSpec(workdir=workdir))
+        session = await sandboxes.create(SessionSpec(workdir=allowed))
         result = await session.run(
             command, timeout_s=sandboxes.clamp_timeout(timeout_s), on_output=stream
         )

@@ -283,15 +283,6 @@ def test_workdir_outside_allowed_roots_is_refused(workspace_root: Path, tmp_path
     assert resolve_workdir(link_home, [workspace_root]) == link_home
 
 
-async def test_manager_refuses_escaping_workdir(
-    sandbox_manager: SandboxManager, workspace_root: Path
-) -> None:
-    link_home = make_workspace(workspace_root, "escape")
-    (link_home / "up").symlink_to("/usr")
-    with pytest.raises(WorkspaceError):
-        await sandbox_manager.create(SessionSpec(workdir=link_home / "up"))
-
-
 async def test_git_is_read_only_and_workspace_writable(
     sandbox_manager: SandboxManager, workspace: Path
 ) -> None:
