@@ -50,8 +50,10 @@ class LoopConfig:
     temperature: float = 0.0
     max_reply_tokens: int = 2048
     observation_chars: int = 60_000
-    default_timeout_ms: int = 120_000
-    max_timeout_ms: int = 900_000
+    default_timeout_s: float = 120.0
+    max_timeout_s: float = 900.0
+    """Command timeouts in seconds, like the settings; the model's milliseconds are converted
+    once, in :func:`~terminus_mcp.agent.calls.check_call`."""
     format_retries: int = 3
     """Malformed replies in a row that get a correction before the task ends."""
     evidence_retries: int = 2
@@ -68,8 +70,8 @@ class LoopConfig:
             temperature=settings.temperature,
             max_reply_tokens=settings.max_reply_tokens,
             observation_chars=settings.observation_chars,
-            default_timeout_ms=int(settings.default_command_timeout_s * 1000),
-            max_timeout_ms=int(settings.max_command_timeout_s * 1000),
+            default_timeout_s=settings.default_command_timeout_s,
+            max_timeout_s=settings.max_command_timeout_s,
             observation_mode=settings.observation_mode,
             answer_hint=settings.answer_hint,
             require_first_call=settings.require_first_call,
@@ -142,8 +144,8 @@ async def run_loop(
             call, *others = reply.tool_calls
             checked = check_call(
                 call,
-                default_timeout_ms=config.default_timeout_ms,
-                max_timeout_ms=config.max_timeout_ms,
+                default_timeout_s=config.default_timeout_s,
+                max_timeout_s=config.max_timeout_s,
             )
             if isinstance(checked, CallProblem):
                 _correct(record, reply, call, others, checked)
@@ -246,7 +248,7 @@ async def _run_command(
             message=f"{prefix} $ {_short(call.command)}",
         ),
     )
-    result = await session.run(call.command, timeout_s=call.timeout_ms / 1000)
+    result = await session.run(call.command, timeout_s=call.timeout_s)
     run = CommandRun(command=call.command, timeout_ms=call.timeout_ms, result=result)
     tokens = None
     if len(result.output) > BIG_OUTPUT_CHARS:

@@ -14,7 +14,6 @@ created::
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import time
 import uuid
@@ -308,13 +307,6 @@ class SandboxManager:
                 fix="use another session name, or wait until that process ends",
             )
         return container
-
-    def clamp_timeout(self, timeout_s: float | None) -> float:
-        """``timeout_s`` (or the default) limited to ``max_command_timeout_s``."""
-        settings = self.settings
-        if timeout_s is None or not math.isfinite(timeout_s) or timeout_s <= 0:
-            timeout_s = settings.default_command_timeout_s
-        return min(timeout_s, settings.max_command_timeout_s)
 
     async def close(self, session_id: str) -> None:
         """Close a session and remove its container. Unknown ids are ignored."""

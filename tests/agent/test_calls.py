@@ -8,7 +8,7 @@ import pytest
 from terminus_mcp.agent.calls import CallProblem, CommandCall, check_call
 from terminus_mcp.models.base import ToolCall
 
-LIMITS = {"default_timeout_ms": 120_000, "max_timeout_ms": 900_000}
+LIMITS = {"default_timeout_s": 120.0, "max_timeout_s": 900.0}
 
 
 def _call(arguments: dict[str, object] | None, name: str = "run_in_terminal") -> ToolCall:
@@ -17,7 +17,8 @@ def _call(arguments: dict[str, object] | None, name: str = "run_in_terminal") ->
 
 def test_check_call_accepts_a_well_formed_call() -> None:
     checked = check_call(_call({"command": " make test ", "timeout": 120000}), **LIMITS)
-    assert checked == CommandCall(command="make test", timeout_ms=120000, notes=[])
+    assert checked == CommandCall(command="make test", timeout_s=120.0, notes=[])
+    assert checked.timeout_ms == 120_000
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,14 @@ def test_timeouts_are_read_sensibly(timeout: object, expected_ms: int, noted: bo
     checked = check_call(_call(arguments), **LIMITS)
     assert isinstance(checked, CommandCall)
     assert checked.timeout_ms == expected_ms
+    assert checked.timeout_s == expected_ms / 1000  # converted once, for the sandbox
     assert bool(checked.notes) == noted
+
+
+def test_the_clamp_is_told_to_the_model_in_its_unit() -> None:
+    checked = check_call(_call({"command": "ls", "timeout": 5_000_000}), **LIMITS)
+    assert isinstance(checked, CommandCall)
+    assert checked.notes == ["timeout 5000000 ms was lowered to the maximum, 900000 ms"]
 
 
 @pytest.mark.parametrize(
@@ -49,6 +57,8 @@ def test_timeouts_are_read_sensibly(timeout: object, expected_ms: int, noted: bo
         (_call({"cmd": "ls"}), '"command" must be a non-empty string'),
         (_call({"command": "ls", "timeout": -5}), '"timeout" must be a positive integer'),
         (_call({"command": "ls", "timeout": True}), '"timeout" must be a positive integer'),
+        (_call({"command": "ls", "timeout": "inf"}), '"timeout" must be a positive integer'),
+        (_call({"command": "ls", "timeout": "nan"}), '"timeout" must be a positive integer'),
         (
             ToolCall(
                 id="c", name="run_in_terminal", arguments=None, error="arguments are not valid JSON"
