@@ -46,6 +46,19 @@ class SessionEvent(StrEnum):
     """The command printed past the kill threshold and was killed."""
 
 
+def cut_marker(
+    count: int, unit: Literal["bytes", "characters"] = "characters", *, note: str = ""
+) -> str:
+    """The one marker for text left out, wherever output is cut and whoever reads it: the
+    shell's capture limit (``bytes``), an observation or the context window (the model), a long
+    answer (the main agent). ``note`` says why, or where the rest is::
+
+        [... 810 characters cut ...]
+        [... 1200 characters cut; read_task_log has the raw output ...]
+    """
+    return f"[... {count} {unit} cut{'; ' + note if note else ''} ...]"
+
+
 class ExecResult(BaseModel):
     """What one command did. Produced by :meth:`Session.run`; never raised."""
 
