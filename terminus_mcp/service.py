@@ -83,6 +83,7 @@ class TaskRequest(BaseModel):
     """Deadline for the whole task in seconds; when it passes the result is ``timed_out``."""
 
     _checked_workdir: AllowedWorkdir | None = PrivateAttr(default=None)
+    """Set by :meth:`TerminusService.check_workdir` of the service that runs the request."""
 
 
 class TaskHandle:
