@@ -39,6 +39,7 @@ lint:
 
 typecheck:
 	.venv/bin/mypy
+	.venv/bin/mypy benchmarks scripts
 
 docs: bootstrap
 	.venv/bin/mkdocs build --strict

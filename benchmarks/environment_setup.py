@@ -29,6 +29,7 @@ from terminus_mcp.environments.images import list_environment_images, remove_ima
 from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.engine import docker_client
 from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings, load_settings
 
 MAX_OVER_PLAIN_S = 2.0
@@ -95,7 +96,8 @@ async def start_and_run(sandboxes: SandboxManager, spec: SessionSpec) -> float:
     return elapsed
 
 
-async def measure(settings: Settings, project: Path, repeats: int) -> dict[str, float]:
+async def measure(settings: Settings, folder: Path, repeats: int) -> dict[str, float]:
+    project = resolve_workdir(folder, settings.allowed_roots)
     cold_settings = settings.model_copy(update={"package_caches": False})
     async with SandboxManager(settings) as sandboxes:
         cold_env = EnvironmentManager(cold_settings, sandboxes)
@@ -110,14 +112,14 @@ async def measure(settings: Settings, project: Path, repeats: int) -> dict[str, 
             prepared = await environments.prepare(project)
             if not prepared.reused:
                 raise SystemExit(f"{project.name}: the kept environment was not reused")
-            await start_and_run(sandboxes, prepared.session_spec(project, network=False))
+            await start_and_run(sandboxes, prepared.session_spec(project, network="none"))
             warm_runs.append(time.perf_counter() - started)
             plain_runs.append(await start_and_run(sandboxes, SessionSpec(workdir=project)))
             # The other order too, so load that drifts during the run hits both alike.
             plain_runs.append(await start_and_run(sandboxes, SessionSpec(workdir=project)))
             started = time.perf_counter()
             prepared = await environments.prepare(project)
-            await start_and_run(sandboxes, prepared.session_spec(project, network=False))
+            await start_and_run(sandboxes, prepared.session_spec(project, network="none"))
             warm_runs.append(time.perf_counter() - started)
     return {
         "cold_s": cold,

@@ -91,9 +91,7 @@ def _gaps_ms(session: TimedSession, backend: TimedBackend) -> list[float]:
 
 async def main(root: Path, tasks: int, turns: int, output_kb: int) -> bool:
     """Measure and print; True when the overhead meets the target."""
-    settings = Settings(  # type: ignore[call-arg]
-        allowed_roots=[root], state_dir=root / ".state", sandbox_user="1000:1000"
-    )
+    settings = Settings(allowed_roots=[root], state_dir=root / ".state", sandbox_user="1000:1000")
     command = "true" if not output_kb else f"head -c {output_kb * 1024} /dev/zero | tr '\\0' 'x'"
     config = LoopConfig(max_turns=turns + 1)
     async with SandboxManager(settings) as sandboxes:

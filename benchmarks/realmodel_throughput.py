@@ -203,7 +203,7 @@ async def main(project: Path, rounds: int) -> int:
     gguf = await anyio.to_thread.run_sync(ensure_weights)
     root = await anyio.to_thread.run_sync(_work_root)
     with LlamaCppServer(ServerOptions(gguf=gguf)) as server:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             backend="openai",
             base_url=server.base_url,
             model=server.model,

@@ -64,7 +64,7 @@ from terminus_mcp.sandbox.persist import (
     session_selector,
 )
 from terminus_mcp.sandbox.proxy import EgressRoute
-from terminus_mcp.sandbox.workspace import owned_by_root, sandbox_user
+from terminus_mcp.sandbox.workspace import owned_by_root, resolve_workdir, sandbox_user
 from terminus_mcp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -178,11 +178,14 @@ class SandboxManager:
 
         Raises:
             ConfigError: an ``allow_hosts`` entry of the spec is refused.
+            WorkspaceError: the workdir is outside the allowed roots (or no longer exists).
             SandboxError: the id is taken, or the container cannot start.
         """
         await self.start()
         settings = self.settings
-        workdir = spec.workdir
+        # Callers resolve the workdir once where a request enters; the engine checks it again
+        # (a few stat calls) so that no caller can mount a folder outside the allowed roots.
+        workdir = resolve_workdir(spec.workdir, settings.allowed_roots)
         session_id = session_id or secrets.token_hex(6)
         network = settings.network if spec.network is None else spec.network
         allow_hosts = check_hosts([*settings.allow_hosts, *spec.allow_hosts])

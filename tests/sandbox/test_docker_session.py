@@ -20,7 +20,7 @@ import pytest
 from conftest import make_workspace, sandbox_settings
 
 from terminus_mcp.errors import SessionNotFound, WorkspaceError
-from terminus_mcp.sandbox.api import SessionEvent, SessionSpec
+from terminus_mcp.sandbox.api import AllowedWorkdir, SessionEvent, SessionSpec
 from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.hardening import LABEL_OWNER, LABEL_SESSION
 from terminus_mcp.sandbox.manager import SandboxManager
@@ -281,6 +281,16 @@ def test_workdir_outside_allowed_roots_is_refused(workspace_root: Path, tmp_path
     with pytest.raises(WorkspaceError, match="does not exist"):
         resolve_workdir(workspace_root / "missing", [workspace_root])
     assert resolve_workdir(link_home, [workspace_root]) == link_home
+
+
+async def test_manager_refuses_escaping_workdir(
+    sandbox_manager: SandboxManager, workspace_root: Path
+) -> None:
+    # Callers resolve workdirs where requests enter; the engine still refuses one that escapes.
+    link_home = make_workspace(workspace_root, "escape")
+    (link_home / "up").symlink_to("/usr")
+    with pytest.raises(WorkspaceError):
+        await sandbox_manager.create(SessionSpec(workdir=AllowedWorkdir(link_home / "up")))
 
 
 async def test_git_is_read_only_and_workspace_writable(
