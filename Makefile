@@ -15,7 +15,7 @@ demo: bootstrap
 # The in-process vLLM engine on the real model's converted weights (3.5 GB, about 3.5 tokens/s
 # on two cores) is proven by its own target, `make test-vllm-real`, not on every run.
 test: bootstrap lint typecheck bench-short
-	.venv/bin/python -m pytest --adversarial-disruptive \
+	.venv/bin/python -m pytest --adversarial-disruptive --durations=15 \
 	    --deselect tests/realmodel/test_vllm_real_weights.py
 
 # The real-model job alone: Qwen2.5-Coder-1.5B-Instruct through llama.cpp on the CPU, five
