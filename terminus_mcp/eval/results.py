@@ -73,6 +73,9 @@ class TaskRow(BaseModel):
     """Facts from the output that grounding appended to the answer."""
     grounding_flagged: int = 0
     """Claims in the answer that grounding found in no output."""
+    facts_found_model: int | None = None
+    """Key facts in the model's own answer, before grounding appended to it (``None`` when
+    grounding did not run): one run gives the model's recall alone and with grounding."""
     answer: str = ""
     judge: JudgeScores | None = None
     judge_error: str | None = None
@@ -100,6 +103,15 @@ class EvalReport(BaseModel):
     def overall_recall(self) -> float:
         """Key facts found / key facts asked for, over all tasks."""
         return overall_recall((r.facts_found, r.facts_total) for r in self.rows)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overall_recall_model(self) -> float | None:
+        """Recall of the model's own answers, before grounding (``None`` without grounding)."""
+        rows = [r for r in self.rows if r.facts_found_model is not None]
+        if not rows:
+            return None
+        return overall_recall((r.facts_found_model or 0, r.facts_total) for r in rows)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -171,6 +171,10 @@ def score(task: TaskSpec, result: TaskResult, baseline: Baseline, wall_s: float)
     answer = result.answer
     answer_tokens = scoring.proxy_tokens(answer)
     missed = scoring.missed_facts(answer, task.key_facts)
+    facts_found_model = None
+    if result.grounding is not None:
+        own = scoring.missed_facts(scoring.before_grounding(answer), task.key_facts)
+        facts_found_model = len(task.key_facts) - len(own)
     usage = result.usage
     return TaskRow(
         name=task.name,
@@ -196,6 +200,7 @@ def score(task: TaskSpec, result: TaskResult, baseline: Baseline, wall_s: float)
         loop_stopped=result.stats.loop_stopped,
         grounding_added=len(result.grounding.added) if result.grounding else 0,
         grounding_flagged=len(result.grounding.flagged) if result.grounding else 0,
+        facts_found_model=facts_found_model,
         answer=answer,
         error=result.error,
     )

@@ -22,6 +22,7 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 
+from terminus_mcp.agent.grounding import ADDED_HEADER, FLAGGED_HEADER
 from terminus_mcp.agent.observation import clean_output, keep_tail
 from terminus_mcp.eval.suite import PATTERN_FLAGS
 from terminus_mcp.models.tokens import proxy_counter
@@ -56,6 +57,13 @@ def matches(pattern: str, text: str) -> bool:
 def missed_facts(answer: str, key_facts: Sequence[str]) -> list[str]:
     """The key-fact patterns ``answer`` does not match."""
     return [fact for fact in key_facts if not matches(fact, answer)]
+
+
+def before_grounding(answer: str) -> str:
+    """The model's own answer: ``answer`` without what grounding appended to it."""
+    for header in (ADDED_HEADER, FLAGGED_HEADER):
+        answer = answer.split("\n" + header, 1)[0]
+    return answer
 
 
 def recall(answer: str, key_facts: Sequence[str]) -> float:

@@ -47,10 +47,14 @@ async def test_scripted_model_backend_is_driven_and_scored(
         assert "Also in the output (added by grounding):" in row.answer
         assert (row.facts_found, row.facts_total) == (7, 7)
         assert row.grounding_added == 2
+        # The same run scores the model's own answer too: the 4 facts it wrote itself.
+        assert row.facts_found_model == 4
+        assert report.overall_recall_model == 4 / 7
     else:
         # Facts met: test_restock_missing_sku, KeyError SKU-0042, 3 failed, 356 passed (4 of 7).
         assert row.answer == answer
         assert (row.facts_found, row.facts_total) == (4, 7)
+        assert row.facts_found_model is None
     assert row.subagent_tokens > 0
     assert 0 < row.answer_tokens < row.baseline_tokens
     # What the scripted model saw is the real pytest run in a real sandbox.
