@@ -306,7 +306,7 @@ def test_a_ci_python_command_runs_as_python3_where_the_sandbox_has_no_python() -
             Choice("npx eslint .", "the eslint configuration .eslintrc.json"),
         ),
         (
-            "@@terminus-probe files\ntsconfig.json\nsrc/\n",
+            "@@terminus-probe localbin\ntsc\n@@terminus-probe files\ntsconfig.json\nsrc/\n",
             Kind.LINT,
             Choice("npx tsc -p . --noEmit", "tsconfig.json (a type check)"),
         ),
@@ -355,3 +355,33 @@ def test_the_probe_checks_every_program_the_rules_may_choose() -> None:
         for program in programs(choice.command)
     }
     assert constructed - set(TOOLS) == set()
+
+
+@pytest.mark.parametrize(
+    ("query", "runner"),
+    [
+        (
+            "Run the unit tests (they use unittest, not pytest) and summarize the failures.",
+            "unittest",
+        ),
+        ("Run the tests with pytest and report.", "pytest"),
+        ("Run the tests, with pytest or unittest.", None),
+        ("pytest-cov is not installed here. Run the test suite anyway.", None),
+        ("Run the tests instead of unittest.", None),
+        ("Run `python3 -m pytest -q` and report.", None),
+    ],
+)
+def test_the_test_runner_a_query_names_in_prose(query: str, runner: str | None) -> None:
+    assert read_query(query).test_runner == runner
+
+
+def test_a_pytest_command_runs_as_a_module_where_there_is_no_pytest_program() -> None:
+    """boltons' tox command ``pytest --doctest-modules {envsitepackagesdir}/boltons ...`` in a
+    sandbox with pytest installed as a module only (pip's ``--user`` or a venv off the PATH)."""
+    w = Workspace(runnable=frozenset({"python3"}))
+    assert runnable_form(w, "pytest --doctest-modules boltons ./tests") == (
+        "python3 -m pytest --doctest-modules boltons ./tests",
+        " (as `python3 -m pytest`: the sandbox has no `pytest` program)",
+    )
+    assert runnable_form(Workspace(), "pytest -q") == "the sandbox has no `pytest`"
+    assert runnable_form(w, "pytest-3 -q") == "the sandbox has no `pytest-3`"

@@ -201,15 +201,17 @@ def fit(
     *,
     raw_tokens: int,
     floor: int,
+    never_cut: int,
     count: Counter,
 ) -> str:
     """The rendered answer, with the summaries together at most ``raw_tokens`` (or ``floor``,
     whichever is more): the longest summaries lose middle lines until they fit (or every one is
-    down to three lines). The frame (note, reasons, command lines, "Not done:") is not cut."""
+    down to three lines). The frame (note, reasons, command lines, "Not done:") is not cut, and
+    an answer of at most ``never_cut`` tokens is not cut at all."""
     frame = count(
         render(frame_head, [RunReport(r.command, [], r.chose) for r in reports], frame_tail)
     )
-    budget = frame + max(raw_tokens, floor)
+    budget = max(frame + max(raw_tokens, floor), never_cut)
     current = list(reports)
     answer = render(frame_head, current, frame_tail)
     while count(answer) > budget:

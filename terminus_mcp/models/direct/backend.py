@@ -40,6 +40,11 @@ COMMAND_TIMEOUT_MS = 600_000
 MIN_SUMMARY_TOKENS = 80
 """Summaries up to this size together are never cut, so a command with a tiny output keeps its
 status line and the output whole."""
+MIN_ANSWER_TOKENS = 200
+"""Answers up to this size are never cut: the frame (note, the chosen command and why, command
+lines, statuses) alone needs about 60 tokens, and a short output's findings (three compiler
+errors, a few failing tests) about 100 more; cutting them would lose the answer to save less
+than a re-run costs."""
 
 
 def _runs(messages: Sequence[ChatMessage]) -> list[tuple[str, ObservedResult]]:
@@ -107,6 +112,7 @@ def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -
         tail,
         raw_tokens=raw,
         floor=MIN_SUMMARY_TOKENS,
+        never_cut=MIN_ANSWER_TOKENS,
         count=count,
     )
     return ModelReply(content=answer, complete=not not_done)

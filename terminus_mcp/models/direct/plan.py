@@ -55,7 +55,7 @@ def _starts_runnable(w: Workspace, command: str) -> bool:
     return bool(first) and w.can_run(first[0])
 
 
-def _step(plan: Plan, w: Workspace, part: Part, kind: Kind) -> None:
+def _step(plan: Plan, w: Workspace, part: Part, kind: Kind, runner: str | None) -> None:
     if kind is Kind.INSTALL and w.setup:
         plan.done.append(f"{part.text}: done by the project's environment setup (`{w.setup}`)")
         return
@@ -66,7 +66,7 @@ def _step(plan: Plan, w: Workspace, part: Part, kind: Kind) -> None:
             "TERMINUS_NETWORK=true or `network = true` in the settings)",
         )
         return
-    choice = choose(w, kind)
+    choice = choose(w, kind, runner)
     if isinstance(choice, Choice):
         line = f"Chose `{choice.command}` to {kind.value}: {choice.reason}."
         plan.add(Action(choice.command, kind, line))
@@ -133,7 +133,7 @@ def plan_task(reading: Reading, w: Workspace) -> Plan:
                 continue
         if kind is PartKind.STEP:
             for step in part.steps:
-                _step(plan, w, part, step)
+                _step(plan, w, part, step, reading.test_runner)
         elif kind is PartKind.VERSION:
             _version(plan, w, part)
         elif kind is PartKind.TRACEBACK:
@@ -156,7 +156,7 @@ def plan_task(reading: Reading, w: Workspace) -> Plan:
             covered = {a.kind for a in plan.actions}
             for step in part.steps:
                 if step not in covered:
-                    _step(plan, w, part, step)
+                    _step(plan, w, part, step, reading.test_runner)
     if not plan.actions:
         for part in reports:
             plan.skip(part.text, f"nothing was run to report on; {ADVICE}")
