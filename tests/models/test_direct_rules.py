@@ -385,3 +385,56 @@ def test_a_pytest_command_runs_as_a_module_where_there_is_no_pytest_program() ->
     )
     assert runnable_form(Workspace(), "pytest -q") == "the sandbox has no `pytest`"
     assert runnable_form(w, "pytest-3 -q") == "the sandbox has no `pytest-3`"
+
+
+WCWIDTH_TOX = """\
+[testenv]
+deps = -r requirements-tests39.txt
+commands = {envpython} -m pytest --cov-config={toxinidir}/tox.ini {posargs:\\
+             --verbose \\
+             --junit-xml=.tox/results.{envname}.xml \\
+             --durations=3 \\
+             } \\
+          --log-format='%(levelname)s %(relativeCreated)2.2f %(filename)s:%(lineno)d %(message)s' \\
+          tests
+passenv = TEST_QUICK,TEST_KEYBOARD,TEST_RAW
+
+[testenv:compile]
+commands = python -m compileall {toxinidir}/wcwidth {toxinidir}/bin {toxinidir}/tests \\
+    {toxinidir}/docs
+"""
+"""wcwidth 0.2.13's tox.ini as published (its [testenv] and [testenv:compile] sections)."""
+
+
+def test_tox_commands_continued_on_the_next_line_are_one_command() -> None:
+    """Read line by line, the continued command became five, the last one `tests`."""
+    assert [c.command for c in tox_commands(WCWIDTH_TOX)] == [
+        "python3 -m pytest --cov-config=./tox.ini --verbose --junit-xml=.tox/results.py.xml "
+        "--durations=3 --log-format='%(levelname)s %(relativeCreated)2.2f %(filename)s:%(lineno)d "
+        "%(message)s' tests",
+        "python -m compileall ./wcwidth ./bin ./tests ./docs",
+    ]
+
+
+def test_path_arguments_do_not_name_the_step() -> None:
+    """``compileall ./tests`` compiles; it was taken for the test step."""
+    assert kind_of("python -m compileall ./wcwidth ./bin ./tests ./docs") is None
+    assert kind_of("bash tests/run.sh") is Kind.TEST
+    assert kind_of("./tests/run.sh") is Kind.TEST
+    assert kind_of("python3 -m pytest tests/unit") is Kind.TEST
+
+
+def test_a_pytest_command_drops_cov_options_without_pytest_cov() -> None:
+    """wcwidth's tox command passes --cov-config, and its addopts --cov options: without
+    pytest-cov, pytest stops on them before running a test."""
+    w = Workspace(runnable=frozenset({"python3"}), pytest_cov_missing=True)
+    command = tox_commands(WCWIDTH_TOX)[0].command
+    assert runnable_form(w, command) == (
+        "python3 -m pytest -o addopts='' --verbose --junit-xml=.tox/results.py.xml --durations=3 "
+        "--log-format='%(levelname)s %(relativeCreated)2.2f %(filename)s:%(lineno)d %(message)s' "
+        "tests",
+        " (without its --cov options and the configuration's addopts: they need pytest-cov, "
+        "which is not installed)",
+    )
+    installed = Workspace(runnable=frozenset({"python3"}))
+    assert runnable_form(installed, command) == (command, "")

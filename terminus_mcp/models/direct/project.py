@@ -254,8 +254,24 @@ def runnable_form(w: Workspace, command: str) -> tuple[str, str] | str:
         lacking = []
     if lacking:
         return f"the sandbox has no {', '.join(f'`{p}`' for p in lacking)}"
+    if w.pytest_cov_missing and "pytest" in command.split() and "addopts=" not in command:
+        command = _without_cov(command)
+        note += (
+            " (without its --cov options and the configuration's addopts: they need "
+            "pytest-cov, which is not installed)"
+        )
     missing = _missing_target(w, command)
     return missing if missing else (command, note)
+
+
+_COV_OPTION = re.compile(r"\s--cov(?:-[\w-]+)?(?:=\S+)?(?=\s|$)")
+
+
+def _without_cov(command: str) -> str:
+    """A pytest command without pytest-cov's options and with the configuration's addopts
+    (which pass them too) left out."""
+    command = _COV_OPTION.sub("", command)
+    return re.sub(r"(?<![\w/.-])pytest(?=\s|$)", "pytest -o addopts=''", command, count=1)
 
 
 def _own_evidence(w: Workspace, command: str) -> str | None:

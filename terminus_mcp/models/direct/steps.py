@@ -80,6 +80,17 @@ def _tokens(words: list[str]) -> set[str]:
     return {part for word in words for part in re.split(r"[:/=._-]", word.lower()) if part}
 
 
+_INTERPRETERS = _set("sh bash dash zsh python python3 node perl ruby")
+
+
+def _naming_words(words: list[str]) -> list[str]:
+    """The words that say what a simple command does: the program (or the script an
+    interpreter runs) and the arguments that are not paths (``compileall ./tests`` compiles)."""
+    script = 1 if words[0] in _INTERPRETERS and len(words) > 1 and "/" in words[1] else 0
+    head = words[: 1 + script]
+    return [*head, *(w for w in words[len(head) :] if "/" not in w)]
+
+
 def kind_of(command: str) -> Kind | None:
     """The kind of step ``command`` is, judged from its words; ``None`` for anything else."""
     kinds = [k for s in segments(command) if (k := _segment_kind(words_of(s))) is not None]
@@ -101,7 +112,7 @@ def _segment_kind(words: list[str]) -> Kind | None:
         return Kind.INSTALL
     if program == "go" and words[1:3] == ["mod", "download"]:
         return Kind.INSTALL
-    tokens = _tokens(words)
+    tokens = _tokens(_naming_words(words))
     if program in _LINTERS or tokens & _LINT_WORDS:
         return Kind.LINT
     if program == "cargo" and "check" in tokens:
