@@ -438,3 +438,23 @@ def test_a_pytest_command_drops_cov_options_without_pytest_cov() -> None:
     )
     installed = Workspace(runnable=frozenset({"python3"}))
     assert runnable_form(installed, command) == (command, "")
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        # wcwidth's tox.ini: an option's name is not split into words.
+        ("python ./bin/update-tables.py --no-check-last-modified", None),
+        ("python3 -m pytest --log-format='%(levelname)s %(message)s' tests", Kind.TEST),
+        ("node --test", Kind.TEST),
+        # npx and python -m run the program named next.
+        ("npx eslint .", Kind.LINT),
+        ("npx tsc -p . --noEmit", Kind.LINT),
+        ("npx tsc -p .", Kind.BUILD),
+        ("npx tape 'test/**/*.js'", Kind.TEST),
+        ("python3 -m pip install -e .", Kind.INSTALL),
+        ("go vet ./...", Kind.LINT),
+    ],
+)
+def test_options_and_launchers_in_the_kind_of_a_command(command: str, kind: Kind | None) -> None:
+    assert kind_of(command) is kind

@@ -27,7 +27,7 @@ A manifest alone never wins a step it has no command for: a ``package.json`` wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
@@ -303,9 +303,12 @@ def _named_first(found: Iterator[Choice], runner: str) -> Iterator[Choice]:
     yield from rest
 
 
-def choose(w: Workspace, kind: Kind, runner: str | None = None) -> Choice | NoChoice:
+def choose(
+    w: Workspace, kind: Kind, runner: str | None = None, skip: Collection[str] = ()
+) -> Choice | NoChoice:
     """The best runnable command for ``kind``, or why there is none; with ``runner`` (a test
-    runner the query names), the commands that run it first."""
+    runner the query names), the commands that run it first. Commands in ``skip`` (tried
+    already) are passed over."""
     skipped: list[tuple[Choice, str]] = []
     seen: set[str] = set()
     found = candidates(w, kind)
@@ -320,6 +323,8 @@ def choose(w: Workspace, kind: Kind, runner: str | None = None) -> Choice | NoCh
             skipped.append((candidate, form))
             continue
         command, note = form
+        if command in skip:
+            continue
         reason = candidate.reason
         own = _own_evidence(w, command)
         if own and candidate.reason.endswith(" runs it"):
