@@ -11,8 +11,8 @@ failures of each; the generic digest applies when none does.
 Formats: pytest (plain, ``-q``, ``-v``, xdist, stopped early, collection errors), unittest,
 jest, vitest, mocha, ``node --test`` (spec and TAP), TAP 13/14 (node-tap, ``prove``), ``go
 test``/``go build``/``go vet``, cargo (``test`` and ``build``), Maven Surefire and Gradle
-consoles, JUnit XML reports, gcc/clang/ld/make, javac, tsc, eslint, ruff, flake8, mypy,
-uncaught Node.js errors.
+consoles, JUnit XML reports, CTest (with Unity's failure lines), gcc/clang/ld/make, javac,
+tsc, eslint, ruff, flake8, mypy, uncaught Node.js errors.
 
 Bad input never raises: output is first cleaned (:mod:`.clean`: ANSI codes, carriage-return
 progress bars, control characters, giant lines trimmed in the middle); binary output and a
@@ -49,6 +49,7 @@ from collections.abc import Callable
 from terminus_mcp.agent.summaries.base import Digest, clip, dedupe, project_paths
 from terminus_mcp.agent.summaries.clean import clean
 from terminus_mcp.agent.summaries.compilers import digest_compiler
+from terminus_mcp.agent.summaries.ctest import digest_ctest
 from terminus_mcp.agent.summaries.generic import digest_generic
 from terminus_mcp.agent.summaries.go import digest_go
 from terminus_mcp.agent.summaries.java_builds import digest_gradle, digest_maven
@@ -87,6 +88,7 @@ _DIGESTERS: tuple[Digester, ...] = (
     digest_maven,
     digest_gradle,
     digest_junit_xml,
+    digest_ctest,
     digest_mypy,
     digest_ruff,
     digest_flake8,
