@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
+from terminus_mcp.models.direct.plan import plan_task
 from terminus_mcp.models.direct.probe import TOOLS, Workspace, read_probe
 from terminus_mcp.models.direct.project import Choice, candidates, choose, runnable_form
 from terminus_mcp.models.direct.query import PartKind, read_query
@@ -458,3 +459,39 @@ def test_a_pytest_command_drops_cov_options_without_pytest_cov() -> None:
 )
 def test_options_and_launchers_in_the_kind_of_a_command(command: str, kind: Kind | None) -> None:
     assert kind_of(command) is kind
+
+
+CMAKE_PROJECT = (
+    "@@terminus-probe ctest\nyes\n@@terminus-probe make\nall\ntest\n"
+    "@@terminus-probe runnable\ncmake\nctest\nmake\n"
+    "@@terminus-probe files\nCMakeLists.txt\nMakefile\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "command"),
+    [
+        # cJSON's task: "build/" is the folder ctest reads, not a request to build.
+        (
+            "The project is already built in build/ with cmake. Run the test suite with "
+            "`ctest --test-dir build --output-on-failure` and report which tests fail.",
+            "ctest --test-dir build --output-on-failure",
+        ),
+        # The named command configures, builds and tests: no other build command.
+        (
+            "Configure, build and test with `cmake -S . -B build && cmake --build build && "
+            "ctest --test-dir build --output-on-failure`, and report the failing tests.",
+            "cmake -S . -B build && cmake --build build && ctest --test-dir build "
+            "--output-on-failure",
+        ),
+    ],
+)
+def test_a_step_the_named_command_does_needs_no_other_command(query: str, command: str) -> None:
+    plan = plan_task(read_query(query), read_probe(CMAKE_PROJECT))
+    assert [a.command for a in plan.actions] == [command]
+    assert plan.not_done == []
+
+
+def test_a_named_command_leaves_the_other_steps_to_the_rules() -> None:
+    plan = plan_task(read_query("Run `make` and then run the tests."), read_probe(CMAKE_PROJECT))
+    assert [a.command for a in plan.actions] == ["make", "make test"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from terminus_mcp.models.direct.probe import Workspace
 from terminus_mcp.models.direct.project import Choice, choose
 from terminus_mcp.models.direct.query import Part, PartKind, Reading
-from terminus_mcp.models.direct.steps import Kind, kind_of, programs
+from terminus_mcp.models.direct.steps import Kind, kind_of, kinds_of, programs
 
 ADVICE = (
     "name the command to run in backticks (for example `make test`), or configure a model "
@@ -67,9 +67,13 @@ def _step(
     kind: Kind,
     runner: str | None,
     failed: Mapping[str, str],
+    named: set[Kind],
 ) -> None:
     """Choose the command for one step; a chosen command that ran and could not do the step
-    at all (``failed``: command to why) gives way to the next candidate."""
+    at all (``failed``: command to why) gives way to the next candidate. A step a command the
+    query names does (``named``) needs no other command."""
+    if kind in named:
+        return
     if kind is Kind.INSTALL and w.setup:
         plan.done.append(f"{part.text}: done by the project's environment setup (`{w.setup}`)")
         return
@@ -142,6 +146,14 @@ def plan_task(reading: Reading, w: Workspace, failed: Mapping[str, str] | None =
     the commands run so far that could not do their step at all, with why
     (:func:`~terminus_mcp.models.direct.attempts.gave_way`)."""
     failed = failed or {}
+    named_kinds = {
+        kind
+        for command in [
+            *reading.explicit,
+            *(s for p in reading.parts for s in p.spans if _starts_runnable(w, s)),
+        ]
+        for kind in kinds_of(command)
+    }
     plan = Plan()
     for command in reading.explicit:
         plan.add(Action(command, kind_of(command)))
@@ -162,7 +174,7 @@ def plan_task(reading: Reading, w: Workspace, failed: Mapping[str, str] | None =
                 continue
         if kind is PartKind.STEP:
             for step in part.steps:
-                _step(plan, w, part, step, reading.test_runner, failed)
+                _step(plan, w, part, step, reading.test_runner, failed, named_kinds)
         elif kind is PartKind.VERSION:
             _version(plan, w, part)
         elif kind is PartKind.TRACEBACK:
@@ -185,7 +197,7 @@ def plan_task(reading: Reading, w: Workspace, failed: Mapping[str, str] | None =
             covered = {a.kind for a in plan.actions}
             for step in part.steps:
                 if step not in covered:
-                    _step(plan, w, part, step, reading.test_runner, failed)
+                    _step(plan, w, part, step, reading.test_runner, failed, named_kinds)
     if not plan.actions:
         for part in reports:
             plan.skip(part.text, f"nothing was run to report on; {ADVICE}")

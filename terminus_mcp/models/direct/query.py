@@ -219,7 +219,11 @@ def _version_tools(text: str) -> tuple[str, ...]:
     return ()
 
 
+_PATH = re.compile(r"\S*/\S*")
+
+
 def _steps(text: str) -> tuple[Kind, ...]:
+    text = _PATH.sub(" ", text)  # build/ and tests/ are folders, not steps
     found = []
     if _INSTALL.search(text):
         found.append(Kind.INSTALL)

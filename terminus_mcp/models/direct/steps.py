@@ -99,6 +99,12 @@ def _naming_words(words: list[str]) -> list[str]:
     return [*head, *(w for w in words[len(head) :] if "/" not in w)]
 
 
+def kinds_of(command: str) -> set[Kind]:
+    """Every step the simple commands of ``command`` do (``cmake --build b && ctest``: build
+    and test)."""
+    return {k for s in segments(command) if (k := _segment_kind(words_of(s))) is not None}
+
+
 def kind_of(command: str) -> Kind | None:
     """The kind of step ``command`` is, judged from its words; ``None`` for anything else."""
     kinds = [k for s in segments(command) if (k := _segment_kind(words_of(s))) is not None]
