@@ -73,3 +73,14 @@ def test_ctest_keeps_a_tests_own_message_and_an_aborted_assert() -> None:
         "tests/test_winding.cpp:8: int main(): Assertion `!tessera::clockwise(sq) && "
         '"counter-clockwise square"\' failed.',
     ]
+
+
+def test_a_compiler_error_keeps_the_function_gcc_names_before_it() -> None:
+    """gcc's ``cJSON.c: In function ‘print_number’:`` says where the error is; it was lost."""
+    found = digest((CAPTURED / "make-cjson-werror.txt").read_text())
+    assert found.headline == "1 error, 0 warnings"
+    assert found.details[0] == (
+        "- cJSON.c:605:27: error: conversion to ‘size_t’ {aka ‘long unsigned int’} from ‘int’ "
+        "may change the sign of the result [-Werror=sign-conversion] (in function "
+        "‘print_number’)"
+    )
