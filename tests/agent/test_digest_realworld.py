@@ -43,7 +43,7 @@ def test_maven_first_error_ending_in_a_colon_keeps_its_cause() -> None:
 def test_ctest_keeps_each_failed_tests_unity_failures_with_their_location() -> None:
     """cJSON's ctest run: six failed test programs, each printing Unity's
     ``path:line:case:FAIL: message`` lines, some of them JSON documents thousands of characters
-    long (shown around their first difference, not whole)."""
+    long (shown around their first difference, not whole); one per test program, then a count."""
     found = digest((CAPTURED / "ctest-cjson-unity.txt").read_text())
     assert found.tool == "ctest"
     assert found.headline == "68% tests passed, 6 tests failed out of 19"
@@ -51,13 +51,13 @@ def test_ctest_keeps_each_failed_tests_unity_failures_with_their_location() -> N
         "- print_value > print_value_should_print_number at tests/print_value.c:52: Expected "
         "'1.5' Was '1.500000000000000'. Printed value is not as expected."
     ) in found.details
-    assert "- ... and 3 more failures of print_number" in found.details
+    assert "- ... and 4 more failures of print_number" in found.details
     assert found.details[0] == (
         "- parse_examples > file_test3_should_be_parsed_and_printed at "
-        'tests/parse_examples.c:84: Expected \'…9\\x09"width":\\x09500,\\n\\x09\\x09\\x09'
-        '"height":\\x0950…\' Was \'…9\\x09"width":\\x09500.000000000000000,\\n\\x09\\x09\\x0…\' '
-        "(first difference at character 196)"
+        "tests/parse_examples.c:84: Expected '…dth\":\\x09500,\\n\\x09\\x09\\x09\"heig…' "
+        "Was '…dth\":\\x09500.000000000000000,\\n\\…' (first difference at character 196)"
     )
+    assert found.details[1] == "- ... and 5 more failures of parse_examples"
     text = "\n".join(found.details)
     assert "cofax" not in text  # the documents' contents
     assert "Konfabulator" not in text

@@ -27,7 +27,7 @@ _UNITY_OTHER = re.compile(
 _LOCATION = re.compile(r"(?P<path>[\w./-]+\.\w+):(?P<line>\d+)\b")
 _EXPECTED_WAS = re.compile(r"^Expected '(?P<expected>.*)' Was '(?P<was>.*?)'(?P<rest>.*)$")
 
-MAX_PER_TEST = 2
+MAX_PER_TEST = 1
 MAX_FAILURES = 20
 LONG_VALUES = 120
 """Expected and actual values longer than this together are shown around their difference."""
@@ -47,11 +47,11 @@ def _around_difference(message: str) -> str:
         (i for i, (a, b) in enumerate(zip(expected, was, strict=False)) if a != b),
         min(len(expected), len(was)),
     )
-    start = max(0, at - 20)
+    start = max(0, at - 12)
 
     def window(value: str) -> str:
-        cut = value[start : at + 30]
-        return ("…" if start else "") + cut + ("…" if at + 30 < len(value) else "")
+        cut = value[start : at + 20]
+        return ("…" if start else "") + cut + ("…" if at + 20 < len(value) else "")
 
     return (
         f"Expected '{window(expected)}' Was '{window(was)}' (first difference at character "
