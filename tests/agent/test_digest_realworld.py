@@ -84,3 +84,30 @@ def test_a_compiler_error_keeps_the_function_gcc_names_before_it() -> None:
         "may change the sign of the result [-Werror=sign-conversion] (in function "
         "‘print_number’)"
     )
+
+
+def test_a_message_many_failures_share_is_shown_once_with_their_names() -> None:
+    """toolz with a misspelt import: ten test modules fail to import on one ImportError."""
+    found = digest((CAPTURED / "pytest-toolz-import-error.txt").read_text())
+    assert found.details == [
+        "- toolz/tests/test_curried.py (error) at toolz/tests/test_curried.py:1: ImportError: "
+        "cannot import name 'no_defualt' from 'toolz.utils' (toolz/utils.py) (raised at "
+        "toolz/itertoolz.py:8)",
+        "- ... and 9 more with the same message: toolz/tests/test_curried_doctests.py, "
+        "toolz/tests/test_dicttoolz.py, toolz/tests/test_functoolz.py, "
+        "toolz/tests/test_inspect_args.py, toolz/tests/test_itertoolz.py, "
+        "toolz/tests/test_recipes.py, toolz/tests/test_serialization.py, "
+        "toolz/tests/test_signatures.py, toolz/tests/test_tlz.py",
+    ]
+
+
+def test_findings_with_one_message_are_shown_once_with_their_locations() -> None:
+    """ms's eslint run: fourteen ``no-var`` warnings around three errors."""
+    found = digest((CAPTURED / "eslint-ms.txt").read_text())
+    assert found.details[:2] == [
+        "- index.js:5:1: warning: Unexpected var, use let or const instead (no-var)",
+        "- ... and 11 more with the same message: index.js:6:1, index.js:7:1, index.js:8:1, "
+        "index.js:9:1, index.js:10:1, index.js:28:3, index.js:29:3, index.js:54:3, "
+        "index.js:60:3, index.js:61:3, index.js:115:3",
+    ]
+    assert "- index.js:62:11: error: 'type' is not defined (no-undef)" in found.details

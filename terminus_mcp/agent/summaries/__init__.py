@@ -153,9 +153,47 @@ def _with_make_errors(found: Digest, text: str) -> Digest:
     return Digest(found.headline, [*found.details, *extra], found.tool) if extra else found
 
 
+_FINDING = re.compile(
+    r"^- (?!\.\.\. and )(?P<name>.+?)(?: \(error\))?(?: at \S+)?: (?P<message>.+)$"
+)
+SAME_MESSAGE_GROUP = 3
+"""Failures (or findings) with one message, from this many on, are shown once with the others'
+names."""
+
+
+def _same_message_once(details: list[str]) -> list[str]:
+    """Each message that :data:`SAME_MESSAGE_GROUP` or more failing tests or findings share,
+    shown once, then ``- ... and N more with the same message: NAME, ...`` (ten test modules
+    that fail on one ImportError, fourteen ``no-var`` warnings)."""
+    groups: dict[str, list[int]] = {}
+    for index, line in enumerate(details):
+        found = _FINDING.match(line)
+        if found:
+            groups.setdefault(found.group("message"), []).append(index)
+    merged: dict[int, str] = {}
+    dropped: set[int] = set()
+    for indexes in groups.values():
+        if len(indexes) < SAME_MESSAGE_GROUP:
+            continue
+        names = [m.group("name") for i in indexes[1:] if (m := _FINDING.match(details[i]))]
+        merged[indexes[0]] = (
+            f"- ... and {len(names)} more with the same message: {', '.join(names)}"
+        )
+        dropped.update(indexes[1:])
+    kept = []
+    for index, line in enumerate(details):
+        if index in dropped:
+            continue
+        kept.append(line)
+        if index in merged:
+            kept.append(merged[index])
+    return kept
+
+
 def _finish(found: Digest) -> Digest:
-    """Paths as the project sees them, and no line twice."""
-    details = dedupe([project_paths(line) for line in found.details])
+    """Paths as the project sees them, no line twice, and a message many failures share
+    once."""
+    details = _same_message_once(dedupe([project_paths(line) for line in found.details]))
     return Digest(headline=project_paths(found.headline), details=details, tool=found.tool)
 
 
