@@ -183,9 +183,9 @@ async def test_pytest_runs_without_addopts_that_need_a_missing_pytest_cov(
     w = await _probe(workspace, sandbox_manager, files)
     assert w.pytest_cov_missing
     assert choose(w, Kind.TEST) == Choice(
-        f"{PYTEST} -o addopts=''",
-        "tox.ini [pytest]; without its addopts, whose --cov options need pytest-cov, which "
-        "is not installed",
+        "python3 -m pytest -o addopts='' -p no:cacheprovider",
+        "tox.ini [pytest] (without its --cov options and the configuration's addopts: they "
+        "need pytest-cov, which is not installed)",
     )
     result = await run_direct(workspace, sandbox_manager, "Run the test suite.")
     assert "1 failed" in result.answer, result.answer

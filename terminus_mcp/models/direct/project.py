@@ -145,13 +145,6 @@ def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
     """Candidates from language manifests and build files."""
     is_python = w.has("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt")
     if kind is Kind.TEST and (config := _pytest_config(w)):
-        if w.pytest_cov_missing:
-            # pytest stops on the unknown --cov options before it runs a test.
-            yield Choice(
-                f"{PYTEST} -o addopts=''",
-                f"{config}; without its addopts, whose --cov options need pytest-cov, which "
-                "is not installed",
-            )
         yield Choice(PYTEST, config)
     if kind is Kind.INSTALL:
         if w.has("package.json") and w.npm_dependencies:
@@ -255,6 +248,7 @@ def runnable_form(w: Workspace, command: str) -> tuple[str, str] | str:
     if lacking:
         return f"the sandbox has no {', '.join(f'`{p}`' for p in lacking)}"
     if w.pytest_cov_missing and "pytest" in command.split() and "addopts=" not in command:
+        # pytest stops on the unknown --cov options before it runs a test.
         command = _without_cov(command)
         note += (
             " (without its --cov options and the configuration's addopts: they need "
