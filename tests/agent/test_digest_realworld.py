@@ -43,13 +43,14 @@ def test_maven_first_error_ending_in_a_colon_keeps_its_cause() -> None:
 def test_ctest_keeps_each_failed_tests_unity_failures_with_their_location() -> None:
     """cJSON's ctest run: six failed test programs, each printing Unity's
     ``path:line:case:FAIL: message`` lines, some of them JSON documents thousands of characters
-    long (shown around their first difference, not whole); one per test program, then a count."""
+    long (shown around their first difference, not whole); one per test program, then a count.
+    A case whose name starts with its program's is named alone."""
     found = digest((CAPTURED / "ctest-cjson-unity.txt").read_text())
     assert found.tool == "ctest"
     assert found.headline == "68% tests passed, 6 tests failed out of 19"
     assert (
-        "- print_value > print_value_should_print_number at tests/print_value.c:52: Expected "
-        "'1.5' Was '1.500000000000000'. Printed value is not as expected."
+        "- print_value_should_print_number at tests/print_value.c:52: Expected '1.5' Was "
+        "'1.500000000000000'. Printed value is not as expected."
     ) in found.details
     assert "- ... and 4 more failures of print_number" in found.details
     assert found.details[0] == (

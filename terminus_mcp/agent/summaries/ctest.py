@@ -65,7 +65,10 @@ def _why(name: str, status: str, block: list[str]) -> list[str]:
     if unity:
         lines = [
             failure_line(
-                f"{name} > {m.group('case')}",
+                # print_number's case print_number_should_print_zero names its test already
+                m.group("case")
+                if m.group("case").startswith(name)
+                else f"{name} > {m.group('case')}",
                 f"{m.group('path')}:{m.group('line')}",
                 _around_difference(m.group("message") or ""),
             )
