@@ -202,9 +202,14 @@ def render_readme(
         text = outputs["bench-mcp"]
         stdio = _number(r"stdio .*?added\s+\+?([-\d.]+) ms", text, "bench-mcp")
         http = _number(r"http .*?added\s+\+?([-\d.]+) ms", text, "bench-mcp")
+        own = [
+            _number(rf"{name} .*?terminus-mcp\s+\+?([-\d.]+) ms", text, "bench-mcp")
+            for name in ("stdio", "http")
+        ]
         sentences.append(
-            f"MCP adds {stdio:.1f} ms (stdio) to {http:.1f} ms (HTTP) per call "
-            f"(`{sources['bench-mcp'].shown}`)"
+            f"MCP adds {stdio:.1f} ms (stdio) to {http:.1f} ms (HTTP) per call, of which "
+            f"{min(own):.1f}-{max(own):.1f} ms are terminus-mcp's and the rest the MCP SDK's "
+            f"own floor (`{sources['bench-mcp'].shown}`)"
         )
     return (
         f"On {_machine_line(machine)} (produced by `.venv/bin/python scripts/figures.py`; "

@@ -170,7 +170,9 @@ class Evidence:
         stems = "|".join(sorted(set(_STEMS.values()))) if stem == "test" else stem
         gap = r"[^\w\n]"  # on the same line: "0" ending one line and "pass" the next is no count
         near_after = rf"(?<![\d.]){number}\b{gap}{{0,3}}(?:\w+{gap}+){{0,2}}?(?:{stems})"
-        near_before = rf"(?:{stems})\w*{gap}{{0,4}}{number}(?![\d.])"
+        # "failures=1", "# fail 1": the word starts a word ("AssertionError: -3" is no count of
+        # errors) and a minus sign makes the number a value.
+        near_before = rf"\b(?:{stems})\w*[^\w\n-]{{0,4}}{number}(?![\d.])"
         return bool(re.search(f"{near_after}|{near_before}", self.text, re.IGNORECASE))
 
 

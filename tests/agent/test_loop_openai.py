@@ -352,3 +352,67 @@ async def test_a_claim_of_success_over_a_failed_command_is_flagged_in_the_answer
     assert result.grounding.flagged == ['"all tests passed", but `sh check.sh` exited 1']
     assert result.answer.startswith(claim)
     assert "exited 1" in result.answer
+
+
+_FAILING_UNITTEST = """\
+import unittest
+
+
+class ParseTest(unittest.TestCase):
+    def test_parse_keeps_the_sign(self):
+        self.assertEqual(int("-3"), 3)
+
+    def test_parse_plain(self):
+        self.assertEqual(int("3"), 3)
+
+
+if __name__ == "__main__":
+    unittest.main()
+"""
+
+
+async def test_an_answer_in_another_language_is_kept_and_grounded(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    (workspace / "test_parse.py").write_text(_FAILING_UNITTEST)
+    # French, naming no failing test, with a count nobody printed ("Ran 2 tests" is the truth;
+    # the output's "AssertionError: -3" is a value, not a count of 3).
+    reply = (
+        "<final_answer>\nCommand: python3 -m unittest -v\n"
+        "Summary: 3 tests ont échoué, le signe est perdu.\n</final_answer>"
+    )
+    script = [tool_call("python3 -m unittest -v", 60000), text(reply)]
+    with ScriptedOpenAIServer(script) as server:
+        result, _ = await _run(workspace, sandbox_manager, server.base_url, query="run the tests")
+
+    assert result.status is TaskStatus.COMPLETED
+    assert [c.exit_code for c in result.commands] == [1]
+    assert result.answer.startswith(reply)
+    assert result.grounding is not None
+    # The failing test the model did not name comes from the real output, with its message.
+    assert any("test_parse_keeps_the_sign" in line for line in result.grounding.added)
+    assert "AssertionError: -3 != 3" in result.answer
+    assert not any("test_parse_plain" in line for line in result.grounding.added)
+    assert result.grounding.flagged == ['"3 tests" appears in no output']
+
+
+async def test_a_model_that_answers_in_prose_is_corrected_then_the_outputs_answer(
+    workspace: Path, sandbox_manager: SandboxManager
+) -> None:
+    (workspace / "test_parse.py").write_text(_FAILING_UNITTEST)
+    prose = "The tests ran and one of them failed because of a sign problem."
+    script = [tool_call("python3 -m unittest -v", 60000)] + [text(prose)] * 4
+    with ScriptedOpenAIServer(script) as server:
+        result, _ = await _run(workspace, sandbox_manager, server.base_url, query="run the tests")
+
+    # Asked for a call or a <final_answer> block each time; past the budget the task is
+    # incomplete and its answer comes from the command's real output, never from the prose.
+    assert result.status is TaskStatus.INCOMPLETE
+    assert result.stats.malformed_replies == 4  # format_retries (3) corrections, then it ends
+    correction = _messages(server.requests[2])[-1]
+    assert correction["role"] == "user"
+    assert "<final_answer>" in correction["content"]
+    assert "malformed replies in a row" in result.answer
+    assert "test_parse_keeps_the_sign" in result.answer
+    assert "AssertionError: -3 != 3" in result.answer
+    assert prose not in result.answer

@@ -18,7 +18,7 @@ import pytest
 
 from terminus_mcp.environments.egress import registry_hosts
 from terminus_mcp.environments.tls import ca_wiring, check_bundle, write_java_truststore
-from terminus_mcp.sandbox.api import SessionSpec
+from terminus_mcp.sandbox.api import Session, SessionSpec
 from terminus_mcp.sandbox.egress import proxy_refusal
 from terminus_mcp.sandbox.manager import SandboxManager
 from tests.conftest import sandbox_settings
@@ -54,7 +54,7 @@ FETCH_JAVA = f"""public class Fetch {{
 
 
 @pytest.fixture
-async def maven_session(workspace: Path) -> AsyncIterator[tuple[SandboxManager, str]]:
+async def maven_session(workspace: Path) -> AsyncIterator[Session]:
     """An allowlist sandbox as setup gets it for a Maven project: Maven Central's hosts
     allowed, the host's CA bundle and its Java trust store wired in."""
     (workspace / "pom.xml").write_text(POM)
@@ -73,16 +73,12 @@ async def maven_session(workspace: Path) -> AsyncIterator[tuple[SandboxManager, 
         shell_environment=env,
     )
     async with SandboxManager(settings) as manager:
-        session = await manager.create(spec)
-        yield manager, session.id
+        yield await manager.create(spec)
 
 
-async def test_maven_goes_through_the_egress_proxy(
-    maven_session: tuple[SandboxManager, str],
-) -> None:
-    manager, session = maven_session
-    result = await manager.run(
-        session, "mvn -B dependency:go-offline -Dmaven.repo.local=/tmp/m2", timeout_s=240
+async def test_maven_goes_through_the_egress_proxy(maven_session: Session) -> None:
+    result = await maven_session.run(
+        "mvn -B dependency:go-offline -Dmaven.repo.local=/tmp/m2", timeout_s=240
     )
     output = result.output
     assert result.exit_code == 1
@@ -100,13 +96,12 @@ async def test_maven_goes_through_the_egress_proxy(
 
 
 async def test_any_jvm_client_goes_through_the_proxy_and_keeps_the_trust_store(
-    maven_session: tuple[SandboxManager, str],
+    maven_session: Session,
 ) -> None:
-    manager, session = maven_session
-    options = await manager.run(session, 'printf "%s\\n" "$JAVA_TOOL_OPTIONS"')
+    options = await maven_session.run('printf "%s\\n" "$JAVA_TOOL_OPTIONS"', timeout_s=30)
     assert "-Djavax.net.ssl.trustStore=/etc/terminus-mcp/ca-bundle.jks" in options.output
     assert re.search(r"-Dhttps\.proxyHost=[0-9.]+ -Dhttps\.proxyPort=3128", options.output)
-    result = await manager.run(session, "java Fetch.java", timeout_s=120)
+    result = await maven_session.run("java Fetch.java", timeout_s=120)
     assert (
         'java.io.IOException: Unable to tunnel through proxy. Proxy returns "HTTP/1.1 403 '
         'Forbidden"' in result.output

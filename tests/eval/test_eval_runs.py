@@ -21,8 +21,9 @@ def _settings(tmp_path: Path, **values: object) -> Settings:
     return Settings(backend="direct", state_dir=tmp_path / "state", **values)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("grounding", [False, True], ids=["model-alone", "grounded"])
 async def test_scripted_model_backend_is_driven_and_scored(
-    tmp_path: Path, docker_client: object
+    tmp_path: Path, docker_client: object, grounding: bool
 ) -> None:
     suite = load_suite("builtin").select(["py-pytest-failures"])
     answer = (
@@ -33,15 +34,23 @@ async def test_scripted_model_backend_is_driven_and_scored(
     backend = ScriptedBackend(
         [ScriptedBackend.call("python3 -m pytest -v", timeout=60000), answer], name="scripted"
     )
-    report = await run_suite(suite, _settings(tmp_path), backend=backend, work_root=tmp_path)
+    settings = _settings(tmp_path, grounding=grounding)
+    report = await run_suite(suite, settings, backend=backend, work_root=tmp_path)
     (row,) = report.rows
     assert backend.remaining == 0
     assert report.backend == "scripted"
     assert report.model_used
     assert (row.status, row.done, row.turns, row.commands) == ("completed", True, 2, 1)
-    assert row.answer == answer
-    # Facts met: test_restock_missing_sku, KeyError SKU-0042, 3 failed, 356 passed (4 of 7).
-    assert (row.facts_found, row.facts_total) == (4, 7)
+    if grounding:
+        # The two failures the model left out come from the real output: 7 of 7 facts.
+        assert row.answer.startswith(answer)
+        assert "Also in the output (added by grounding):" in row.answer
+        assert (row.facts_found, row.facts_total) == (7, 7)
+        assert row.grounding_added == 2
+    else:
+        # Facts met: test_restock_missing_sku, KeyError SKU-0042, 3 failed, 356 passed (4 of 7).
+        assert row.answer == answer
+        assert (row.facts_found, row.facts_total) == (4, 7)
     assert row.subagent_tokens > 0
     assert 0 < row.answer_tokens < row.baseline_tokens
     # What the scripted model saw is the real pytest run in a real sandbox.
@@ -100,7 +109,7 @@ def test_command_line_prints_json_and_writes_the_report(
     assert row["forbidden_hits"] == []
     assert data["overall_recall"] == 1.0
     assert data["median_ratio"] == row["ratio"] < 0.5
-    assert "1/1 hello: completed" in captured.err  # the progress line
+    assert "[1/1] hello: completed" in captured.err  # the progress line
     assert "key-fact recall 100.0%" in captured.err  # the table, on stderr with --json
     assert (tmp_path / "out" / "report.md").read_text().count("`hello`") >= 1
     assert (tmp_path / "out" / "chart.png").read_bytes()[:4] == b"\x89PNG"
