@@ -236,7 +236,8 @@ async def run_checks(settings: Settings, workdir: Path | None = None) -> list[Ch
         probe_settings = settings.model_copy(update={"allowed_roots": [Path(real)]})
         try:
             async with SandboxManager(probe_settings, client=client) as sandboxes:
-                session = await sandboxes.create(SessionSpec(workdir=Path(tmp), network="none"))
+                probe_dir = resolve_workdir(real, probe_settings.allowed_roots)
+                session = await sandboxes.create(SessionSpec(workdir=probe_dir, network="none"))
                 result = await session.run(PROBE, timeout_s=30)
         except TerminusError as exc:
             fix = refusal_fix(exc.message, exc.fix)

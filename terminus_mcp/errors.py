@@ -19,7 +19,8 @@ Exceptions are for a broken sandbox, a broken model endpoint, refused input and 
     │   └── SessionNotFound    no live session has that id
     ├── ModelError             the model backend failed
     │   ├── EndpointUnavailable  the endpoint is down or unreachable
-    │   └── ModelNotFound        the endpoint does not serve that model
+    │   ├── ModelNotFound        the endpoint does not serve that model
+    │   └── ModelReplyError      the endpoint's reply cannot be read (not JSON, wrong shapes)
     └── TaskError              a task request was refused
         ├── TaskNotFound       no task has that id
         └── Busy               too many tasks are running; retry later
@@ -85,6 +86,11 @@ class EndpointUnavailable(ModelError):
 
 class ModelNotFound(ModelError):
     """The endpoint answers but does not serve the configured model name."""
+
+
+class ModelReplyError(ModelError):
+    """The endpoint answered, but its reply cannot be read: not JSON, not UTF-8, or not shaped
+    like a chat completion. Raised by the backend that read the reply."""
 
 
 class TaskError(TerminusError):

@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Self
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
 from terminus_mcp.agent.loop import LoopConfig, run_loop
@@ -46,7 +46,7 @@ from terminus_mcp.models.base import ModelBackend, WarmableBackend
 from terminus_mcp.models.factory import build_backend
 from terminus_mcp.models.session_key import model_session
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
-from terminus_mcp.sandbox.api import Sandboxes, Session, SessionSpec
+from terminus_mcp.sandbox.api import AllowedWorkdir, Sandboxes, Session, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
@@ -72,12 +72,18 @@ class TaskRequest(BaseModel):
     description: str = ""
     """Short user-visible label."""
     workdir: Path
-    """Host folder mounted at /workspace; validated against the allowed roots."""
+    """Host folder mounted at /workspace; checked against the allowed roots (and
+    ``client_roots``) once, by :meth:`TerminusService.check_workdir`."""
+    client_roots: tuple[Path, ...] | None = None
+    """The roots the MCP client offers, which narrow the allowed roots; ``None``: no bound."""
     session_id: str | None = None
     """Reuse (or create with this id) a persistent sandbox session; ``None``: a fresh sandbox,
     removed afterwards."""
     timeout_s: float | None = Field(default=None, gt=0)
     """Deadline for the whole task in seconds; when it passes the result is ``timed_out``."""
+
+    _checked_workdir: AllowedWorkdir | None = PrivateAttr(default=None)
+    """Set by :meth:`TerminusService.check_workdir` of the service that runs the request."""
 
 
 class TaskHandle:
@@ -205,7 +211,7 @@ class TerminusService:
         """
         sandboxes = self._require_sandboxes()
         handle = handle or TaskHandle()
-        workdir = resolve_workdir(request.workdir, self.settings.allowed_roots)
+        workdir = self.check_workdir(request)
         backend = self.backend
         recorder = TaskRecorder(
             request.query,
@@ -274,6 +280,20 @@ class TerminusService:
         with anyio.CancelScope(shield=True):
             await self._store.keep(recorder)
         return result
+
+    def check_workdir(self, request: TaskRequest) -> AllowedWorkdir:
+        """The request's workdir, resolved and checked against the allowed roots and the
+        client's roots: once per request (a caller that checks before :meth:`run_task`, as the
+        MCP server does to refuse at once, does not make the task check again).
+
+        Raises:
+            WorkspaceError: the workdir is missing, or outside the allowed or client roots.
+        """
+        if request._checked_workdir is None:
+            request._checked_workdir = resolve_workdir(
+                request.workdir, self.settings.allowed_roots, client_roots=request.client_roots
+            )
+        return request._checked_workdir
 
     def task_log(self, task_id: str) -> TaskLog:
         """The raw outputs of a recent task.

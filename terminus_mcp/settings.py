@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import tomllib
@@ -405,6 +406,15 @@ class Settings(BaseSettings):
             if data.get(name):
                 data[name] = "********"
         return data
+
+
+def clamp_command_timeout(timeout_s: float | None, *, default_s: float, max_s: float) -> float:
+    """A command's timeout in seconds, the one clamp of it: ``default_s`` when none is given
+    (or it is not a positive finite number), never above ``max_s`` (the settings
+    ``default_command_timeout_s`` and ``max_command_timeout_s``)."""
+    if timeout_s is None or not math.isfinite(timeout_s) or timeout_s <= 0:
+        timeout_s = default_s
+    return min(timeout_s, max_s)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

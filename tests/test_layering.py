@@ -44,10 +44,6 @@ LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
 
 KNOWN_UPWARD: set[tuple[str, str]] = {
     # (importing module or package, imported module or package), each with what removes it.
-    # Reply parsing lives in agent/ but the backends need it; issue 13 point 3 moves it into
-    # models/ (each backend returns a normalized reply once).
-    ("terminus_mcp.models.chat_template", "terminus_mcp.agent.replies"),
-    ("terminus_mcp.models.openai_backend", "terminus_mcp.agent.replies"),
     # The rule-based direct policy is not a model; issue 13 point 3 moves it out of models/.
     ("terminus_mcp.models.direct", "terminus_mcp.agent"),
     ("terminus_mcp.models.direct", "terminus_mcp.sandbox"),

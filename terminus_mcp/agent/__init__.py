@@ -1,1 +1,1 @@
-"""The subagent loop: what the model is told, how its replies are read, and how a task ends."""
+"""The subagent loop: what the model is told, how its calls are checked, and how a task ends."""

@@ -11,12 +11,15 @@ from collections.abc import Callable, Sequence
 
 from terminus_mcp.agent.observation import OUTPUT_HEADER, keep_tail
 from terminus_mcp.models.base import ChatMessage
+from terminus_mcp.sandbox.api import cut_marker
 
 MESSAGE_OVERHEAD = 8
 """Tokens a chat template adds around each message (role markers, separators), rounded up."""
 STUB_HEAD = 300
 STUB_TAIL = 1200
 MIN_LAST_CHARS = 500
+CONTEXT_FULL = "the context window is full"
+"""Why an older output was cut (the note of its marker)."""
 
 
 def _split(content: str) -> tuple[str, str]:
@@ -30,14 +33,14 @@ def head_tail_stub(content: str, head: int = STUB_HEAD, tail: int = STUB_TAIL) -
     if len(output) <= head + tail + 100:
         return content
     elided = len(output) - head - tail
-    marker = f"\n[... {elided} characters elided to fit the context window ...]\n"
+    marker = "\n" + cut_marker(elided, note=CONTEXT_FULL) + "\n"
     return header + output[:head] + marker + output[-tail:]
 
 
 def header_stub(content: str) -> str:
     """The observation's exit-code and duration lines only."""
     header, output = _split(content)
-    return header + f"[{len(output)} characters of output elided to fit the context window]"
+    return header + cut_marker(len(output), note=CONTEXT_FULL)
 
 
 class ContextFitter:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from terminus_mcp.agent.calls import CallProblem, CommandCall, check_call
 from terminus_mcp.agent.context import ContextFitter
 from terminus_mcp.agent.contract import (
     ANSWER_HINT,
@@ -31,13 +32,6 @@ from terminus_mcp.agent.grounding import ground
 from terminus_mcp.agent.guards import IGNORED_CALL, NO_ACTION, FormatBudget, LoopDetector
 from terminus_mcp.agent.observation import ObservationMode, observe
 from terminus_mcp.agent.recorder import TaskRecorder
-from terminus_mcp.agent.replies import (
-    CallProblem,
-    CommandCall,
-    check_call,
-    extract_final_answer,
-    normalize_reply,
-)
 from terminus_mcp.agent.result import TaskResult, TaskStatus
 from terminus_mcp.errors import ModelError, SandboxError
 from terminus_mcp.models.base import ChatMessage, ModelBackend, ModelReply, ToolCall
@@ -56,8 +50,10 @@ class LoopConfig:
     temperature: float = 0.0
     max_reply_tokens: int = 2048
     observation_chars: int = 60_000
-    default_timeout_ms: int = 120_000
-    max_timeout_ms: int = 900_000
+    default_timeout_s: float = 120.0
+    max_timeout_s: float = 900.0
+    """Command timeouts in seconds, like the settings; the model's milliseconds are converted
+    once, in :func:`~terminus_mcp.agent.calls.check_call`."""
     format_retries: int = 3
     """Malformed replies in a row that get a correction before the task ends."""
     evidence_retries: int = 2
@@ -74,8 +70,8 @@ class LoopConfig:
             temperature=settings.temperature,
             max_reply_tokens=settings.max_reply_tokens,
             observation_chars=settings.observation_chars,
-            default_timeout_ms=int(settings.default_command_timeout_s * 1000),
-            max_timeout_ms=int(settings.max_command_timeout_s * 1000),
+            default_timeout_s=settings.default_command_timeout_s,
+            max_timeout_s=settings.max_command_timeout_s,
             observation_mode=settings.observation_mode,
             answer_hint=settings.answer_hint,
             require_first_call=settings.require_first_call,
@@ -119,7 +115,7 @@ async def run_loop(
             if last_turn and turn > 1:
                 record.add_message(last_turn_message())
             reply = await _ask_model(backend, fitter, record, config, turn, on_event)
-            final = extract_final_answer(reply.content)
+            final = reply.final_answer
             if final is not None and (last_turn or not reply.tool_calls):
                 record.add_message(ChatMessage(role="assistant", content=reply.content))
                 if not record.runs and backend.uses_model:
@@ -148,8 +144,8 @@ async def run_loop(
             call, *others = reply.tool_calls
             checked = check_call(
                 call,
-                default_timeout_ms=config.default_timeout_ms,
-                max_timeout_ms=config.max_timeout_ms,
+                default_timeout_s=config.default_timeout_s,
+                max_timeout_s=config.max_timeout_s,
             )
             if isinstance(checked, CallProblem):
                 _correct(record, reply, call, others, checked)
@@ -198,25 +194,17 @@ async def _ask_model(
     """One model turn on the fitted conversation, with usage and time recorded."""
     prompt = fitter.fit(record.messages)
     started = time.perf_counter()
-    try:
-        reply = await backend.complete(
-            prompt,
-            [RUN_IN_TERMINAL],
-            temperature=config.temperature,
-            max_tokens=config.max_reply_tokens,
-            require_call=config.require_first_call and not record.runs,
-        )
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        # A garbled body (not UTF-8, not JSON, wrong shapes) surfaces from the client library
-        # as a data error, not as its own error class: it is still the endpoint's failure.
-        raise ModelError(
-            "the model endpoint sent a reply that cannot be read",
-            why=f"{type(exc).__name__}: {str(exc)[:200]}",
-            fix="check that base_url points at an OpenAI-compatible chat completions server",
-        ) from exc
+    # The backend read the reply (calls parsed, reasoning stripped); a reply it could not read
+    # is its ModelReplyError, a ModelError like any other failure of the endpoint.
+    reply = await backend.complete(
+        prompt,
+        [RUN_IN_TERMINAL],
+        temperature=config.temperature,
+        max_tokens=config.max_reply_tokens,
+        require_call=config.require_first_call and not record.runs,
+    )
     record.model_s += time.perf_counter() - started
     record.turns = turn
-    reply = normalize_reply(reply)
     if backend.uses_model:
         record.prompt_tokens += reply.prompt_tokens or fitter.total(prompt)
         record.completion_tokens += reply.completion_tokens or backend.count_tokens(
@@ -260,7 +248,7 @@ async def _run_command(
             message=f"{prefix} $ {_short(call.command)}",
         ),
     )
-    result = await session.run(call.command, timeout_s=call.timeout_ms / 1000)
+    result = await session.run(call.command, timeout_s=call.timeout_s)
     run = CommandRun(command=call.command, timeout_ms=call.timeout_ms, result=result)
     tokens = None
     if len(result.output) > BIG_OUTPUT_CHARS:

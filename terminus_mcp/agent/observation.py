@@ -15,7 +15,7 @@ from typing import Literal
 
 from terminus_mcp.agent.contract import ANSWER_HINT
 from terminus_mcp.agent.summaries import digest
-from terminus_mcp.sandbox.api import ExecResult, SessionEvent
+from terminus_mcp.sandbox.api import ExecResult, SessionEvent, cut_marker
 
 ObservationMode = Literal["raw", "hybrid"]
 """``raw``: the output's tail; ``hybrid``: the output's digest first, then its tail."""
@@ -63,10 +63,6 @@ def clean_output(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def truncation_marker(dropped: int) -> str:
-    return f"[... {dropped} earlier characters truncated ...]\n"
-
-
 def keep_tail(text: str, limit: int) -> str:
     """The last ``limit`` characters of ``text`` (from a line start where one is near), behind a
     marker that counts what was cut. Text within the limit is returned unchanged."""
@@ -76,7 +72,7 @@ def keep_tail(text: str, limit: int) -> str:
     newline = tail.find("\n", 0, 200)
     if newline >= 0:
         tail = tail[newline + 1 :]
-    return truncation_marker(len(text) - len(tail)) + tail
+    return cut_marker(len(text) - len(tail)) + "\n" + tail
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from terminus_mcp.environments.images import list_environment_images, remove_ima
 from terminus_mcp.environments.manager import setup_log_path
 from terminus_mcp.environments.resolve import resolve_environment
 from terminus_mcp.errors import SandboxError
+from terminus_mcp.sandbox.api import AllowedWorkdir
 from terminus_mcp.sandbox.engine import docker_client
 from terminus_mcp.sandbox.manager import SandboxManager
 from terminus_mcp.sandbox.workspace import resolve_workdir
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     prune.set_defaults(handler=_prune)
 
 
-def _project(args: argparse.Namespace, settings: Settings) -> Path:
+def _project(args: argparse.Namespace, settings: Settings) -> AllowedWorkdir:
     return resolve_workdir(args.workdir or Path.cwd(), settings.allowed_roots)
 
 

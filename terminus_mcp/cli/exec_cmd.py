@@ -12,7 +12,8 @@ import anyio
 from terminus_mcp.cli.common import add_setting_flag, settings_from_args
 from terminus_mcp.sandbox.api import ExecResult, SessionEvent, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
-from terminus_mcp.settings import Settings
+from terminus_mcp.sandbox.workspace import resolve_workdir
+from terminus_mcp.settings import Settings, clamp_command_timeout
 
 EXIT_TIMEOUT = 124
 """Like coreutils ``timeout``."""
@@ -78,10 +79,17 @@ async def _run(settings: Settings, workdir: Path, command: str, timeout_s: float
         out.write(chunk)
         out.flush()
 
+    allowed = resolve_workdir(workdir, settings.allowed_roots)
     async with SandboxManager(settings) as sandboxes:
-        session = await sandboxes.create(SessionSpec(workdir=workdir))
+        session = await sandboxes.create(SessionSpec(workdir=allowed))
         result = await session.run(
-            command, timeout_s=sandboxes.clamp_timeout(timeout_s), on_output=stream
+            command,
+            timeout_s=clamp_command_timeout(
+                timeout_s,
+                default_s=settings.default_command_timeout_s,
+                max_s=settings.max_command_timeout_s,
+            ),
+            on_output=stream,
         )
     if result.dropped_bytes:
         print(f"terminus-mcp: {result.dropped_bytes} bytes of output not kept", file=sys.stderr)

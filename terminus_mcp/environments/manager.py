@@ -39,7 +39,13 @@ from terminus_mcp.environments.resolve import resolve_environment
 from terminus_mcp.environments.secrets import Redactor, read_pass_env
 from terminus_mcp.environments.spec import EnvironmentSpec, NetworkMode, SetupStep
 from terminus_mcp.environments.tls import ca_wiring, check_bundle, write_java_truststore
-from terminus_mcp.sandbox.api import SETUP_ENV, ExecResult, SessionSpec, VolumeMount
+from terminus_mcp.sandbox.api import (
+    SETUP_ENV,
+    AllowedWorkdir,
+    ExecResult,
+    SessionSpec,
+    VolumeMount,
+)
 from terminus_mcp.sandbox.docker_backend import DockerSession
 from terminus_mcp.sandbox.egress import proxy_refusal
 from terminus_mcp.sandbox.hardening import LABEL_IMAGE, LABEL_SESSION, OwnerLabels
@@ -72,7 +78,7 @@ class PreparedEnvironment(BaseModel):
     volumes: tuple[VolumeMount, ...] = ()
     user_dirs: tuple[str, ...] = ()
 
-    def session_spec(self, workdir: Path, *, network: NetworkMode | None) -> SessionSpec:
+    def session_spec(self, workdir: AllowedWorkdir, *, network: NetworkMode | None) -> SessionSpec:
         """The sandbox spec of a task in this environment."""
         return SessionSpec(
             workdir=workdir,
@@ -136,7 +142,7 @@ class EnvironmentManager:
 
     async def prepare(
         self,
-        project: Path,
+        project: AllowedWorkdir,
         on_event: EventCallback | None = None,
         *,
         force: bool = False,
@@ -191,7 +197,9 @@ class EnvironmentManager:
         _progress(on_event, f"environment ready: {tag} (set up in {elapsed:.0f} s)")
         return self._for_tasks(spec, tag, key, user, task_secrets, setup_s=elapsed)
 
-    async def status(self, project: Path) -> tuple[EnvironmentSpec, str | None, Image | None]:
+    async def status(
+        self, project: AllowedWorkdir
+    ) -> tuple[EnvironmentSpec, str | None, Image | None]:
         """The resolved spec, its key (when its base image is present) and the kept image."""
         spec = await anyio.to_thread.run_sync(resolve_environment, project)
         if not spec.needs_setup:

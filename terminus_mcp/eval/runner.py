@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -38,8 +39,9 @@ from terminus_mcp.eval.judge import Judge
 from terminus_mcp.eval.results import EvalReport, TaskRow
 from terminus_mcp.eval.suite import Suite, TaskSpec
 from terminus_mcp.models.base import ModelBackend
-from terminus_mcp.sandbox.api import ExecResult, Sandboxes, Session, SessionSpec
+from terminus_mcp.sandbox.api import AllowedWorkdir, ExecResult, Sandboxes, Session, SessionSpec
 from terminus_mcp.sandbox.manager import SandboxManager
+from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.service import TaskRequest, TerminusService
 from terminus_mcp.settings import Settings
 
@@ -141,8 +143,11 @@ async def _run_task(
     judge: Judge | None,
 ) -> tuple[TaskRow, TaskResult | None]:
     try:
-        pristine = await prepare_repository(task, folder / "repo", sandboxes)
-        baseline_dir = await _copy_for_sandbox(pristine, folder / "baseline")
+        roots = service.settings.allowed_roots
+        pristine = await prepare_repository(task, folder / "repo", sandboxes, roots)
+        baseline_dir = resolve_workdir(
+            await _copy_for_sandbox(pristine, folder / "baseline"), roots
+        )
         agent_dir = await _copy_for_sandbox(pristine, folder / "agent")
         baseline = await run_baseline(task, baseline_dir, sandboxes)
         started = time.monotonic()
@@ -209,9 +214,12 @@ def _error_row(task: TaskSpec, error: str) -> TaskRow:
     )
 
 
-async def prepare_repository(task: TaskSpec, target: Path, sandboxes: Sandboxes) -> Path:
+async def prepare_repository(
+    task: TaskSpec, target: Path, sandboxes: Sandboxes, allowed_roots: Sequence[Path]
+) -> Path:
     """Write the task's repository into ``target`` (copied, generated, or fetched), apply its
-    patches, install its Node.js tools, and run its setup commands there.
+    patches, install its Node.js tools, and run its setup commands there (``target`` lies inside
+    ``allowed_roots``).
 
     Raises:
         TaskSetupError: the generator fails, or a setup command exits non-zero.
@@ -235,7 +243,7 @@ async def prepare_repository(task: TaskSpec, target: Path, sandboxes: Sandboxes)
         await anyio.to_thread.run_sync(fetch.install_node_tools, repo.node_tools, target)
     await anyio.to_thread.run_sync(_give_to_sandbox, target)
     if task.setup:
-        await _run_setup(task, target, sandboxes)
+        await _run_setup(task, resolve_workdir(target, allowed_roots), sandboxes)
     return target
 
 
@@ -258,7 +266,7 @@ async def _generate(task: TaskSpec, argv: list[str]) -> None:
         )
 
 
-async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: Sandboxes) -> None:
+async def _run_setup(task: TaskSpec, workdir: AllowedWorkdir, sandboxes: Sandboxes) -> None:
     session = await sandboxes.create(SessionSpec(workdir=workdir, labels={"eval-task": task.name}))
     try:
         for command in task.setup:
@@ -273,7 +281,7 @@ async def _run_setup(task: TaskSpec, workdir: Path, sandboxes: Sandboxes) -> Non
         await sandboxes.close(session.id)
 
 
-async def run_baseline(task: TaskSpec, workdir: Path, sandboxes: Sandboxes) -> Baseline:
+async def run_baseline(task: TaskSpec, workdir: AllowedWorkdir, sandboxes: Sandboxes) -> Baseline:
     """Run the baseline commands in a fresh sandbox and count what a main agent would read."""
     session = await sandboxes.create(SessionSpec(workdir=workdir, labels={"eval-task": task.name}))
     outputs: list[str] = []

@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from terminus_mcp.models.final_answer import extract_final_answer
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 
@@ -59,11 +61,19 @@ class ToolSpec(BaseModel):
 
 
 class ModelReply(BaseModel):
-    """What the model answered on one turn."""
+    """What the model answered on one turn, read once by the backend that received it.
+
+    A backend returns it normalized (:func:`terminus_mcp.models.replies.normalize_reply`):
+    reasoning removed, every tool call found (native or written in the text) and parsed, so the
+    loop reads it as it is.
+    """
 
     content: str = ""
-    """Text of the reply with ``<think>`` blocks and tool-call markup removed."""
+    """Text of the reply with ``<think>`` blocks and tool-call markup removed (a final answer
+    block stays in it, as the model wrote it)."""
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    """The calls in the order written; one that could not be parsed keeps its raw text and an
+    error."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_prompt_tokens: int | None = None
@@ -72,6 +82,12 @@ class ModelReply(BaseModel):
     complete: bool = True
     """False when a final answer covers only part of the task (the direct mode lists what it
     could not do under "Not done:"): the task then ends ``incomplete``."""
+
+    @property
+    def final_answer(self) -> str | None:
+        """The reply's ``<final_answer>`` block, normalized (see
+        :func:`terminus_mcp.models.final_answer.extract_final_answer`); ``None`` without one."""
+        return extract_final_answer(self.content)
 
 
 @runtime_checkable
@@ -106,13 +122,16 @@ class ModelBackend(Protocol):
         max_tokens: int,
         require_call: bool = False,
     ) -> ModelReply:
-        """One model turn. With ``require_call``, the reply should be a tool call: backends that
-        can enforce it do (``tool_choice="required"``, constrained decoding); the loop refuses a
-        final answer given before any command ran either way.
+        """One model turn, its reply read (normalized) by the backend, once. ``tools``: the tools
+        offered, which a call written as bare JSON must name. With ``require_call``, the reply
+        should be a tool call: backends that can enforce it do (``tool_choice="required"``,
+        constrained decoding); the loop refuses a final answer given before any command ran
+        either way.
 
         Raises:
             EndpointUnavailable: the backend cannot answer (after its own retries).
             ModelNotFound: the endpoint does not serve the configured model.
+            ModelReplyError: the endpoint's reply cannot be read (not JSON, wrong shapes).
             ModelError: any other failure that ends the turn.
         """
         ...

@@ -9,8 +9,8 @@ the Hermes way, one JSON object per ``<tool_call>...</tool_call>`` block::
     {"name": "run_in_terminal", "arguments": {"command": "make", "timeout": 120000}}
     </tool_call>
 
-Parsing the calls is shared with the loop's text fallback (:mod:`terminus_mcp.agent.replies`):
-one broken block becomes a :class:`ToolCall` with an ``error`` (so the loop can ask for a
+The reply is read like any backend's (:func:`terminus_mcp.models.replies.normalize_reply`): one
+broken block becomes a :class:`ToolCall` with an ``error`` (so the loop can ask for a
 correction) and never hides the well-formed ones.
 """
 
@@ -20,11 +20,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from terminus_mcp.agent.replies import parse_text_tool_calls, strip_think
-from terminus_mcp.models.base import ChatMessage, ToolCall, ToolSpec
-
-TOOL_CALL_OPEN = "<tool_call>"
-TOOL_CALL_CLOSE = "</tool_call>"
+from terminus_mcp.models.base import ChatMessage, ModelReply, ToolSpec
+from terminus_mcp.models.replies import normalize_reply
 
 _END_TOKENS = re.compile(r"(?:<\|im_end\|>|<\|endoftext\|>)+\s*\Z")
 
@@ -79,10 +76,26 @@ def render_prompt(
     return text
 
 
-def parse_reply(text: str) -> tuple[str, list[ToolCall]]:
-    """Split a model's raw reply into its visible text and its Hermes tool calls.
+def parse_reply(
+    text: str,
+    tools: Sequence[ToolSpec],
+    *,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    cached_prompt_tokens: int | None = None,
+    finish_reason: str | None = None,
+) -> ModelReply:
+    """A model's raw reply, read once: its visible text and its tool calls (``tools``: the
+    tools offered on the turn, which a bare JSON call must name), with the given usage.
 
     End-of-turn tokens and ``<think>`` blocks are removed; every ``<tool_call>`` block becomes
-    one :class:`ToolCall` in order, broken ones with ``error`` set.
+    one :class:`~terminus_mcp.models.base.ToolCall` in order, broken ones with ``error`` set.
     """
-    return parse_text_tool_calls(strip_think(_END_TOKENS.sub("", text)))
+    reply = ModelReply(
+        content=_END_TOKENS.sub("", text),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cached_prompt_tokens=cached_prompt_tokens,
+        finish_reason=finish_reason,
+    )
+    return normalize_reply(reply, tool_names={tool.name for tool in tools})

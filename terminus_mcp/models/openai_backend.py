@@ -2,8 +2,10 @@
 
 Native tool calls are asked for with parallel calls off, and required (``tool_choice``) on the
 turns where the loop needs a command first; servers that reject either parameter are asked
-again without it (and not asked again). When the
-server returns no native call, Hermes ``<tool_call>`` markup in the text is parsed instead.
+again without it (and not asked again). The reply is read here, once
+(:func:`terminus_mcp.models.replies.normalize_reply`): when the server returns no native call,
+calls written in the text are parsed instead. A body that cannot be read (not JSON, not UTF-8,
+not shaped like a chat completion) is a :class:`~terminus_mcp.errors.ModelReplyError`.
 Each request of a task carries the task's session key in the ``session_header`` header (see
 :mod:`terminus_mcp.models.session_key`), for routers that keep a session on one replica.
 Transient failures (connection errors, timeouts, 429, 5xx) are retried with exponential backoff;
@@ -22,9 +24,9 @@ import anyio
 import openai
 from openai import AsyncOpenAI
 
-from terminus_mcp.agent.replies import normalize_reply, parse_arguments
-from terminus_mcp.errors import EndpointUnavailable, ModelError, ModelNotFound
+from terminus_mcp.errors import EndpointUnavailable, ModelError, ModelNotFound, ModelReplyError
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
+from terminus_mcp.models.replies import normalize_reply, parse_arguments
 from terminus_mcp.models.session_key import current_session_key
 from terminus_mcp.models.tokens import subagent_counter
 from terminus_mcp.settings import Settings
@@ -138,7 +140,7 @@ class OpenAIBackend:
         if session is not None and self._session_header:
             request["extra_headers"] = {self._session_header: session}
         response = await self._with_retries(request, bool(tools))
-        return self._reply(response)
+        return self._reply(response, {tool.name for tool in tools})
 
     async def _with_retries(self, request: dict[str, Any], has_tools: bool) -> Any:
         last_error: Exception | None = None
@@ -185,15 +187,21 @@ class OpenAIBackend:
     async def _create_plain(self, request: dict[str, Any], has_tools: bool) -> Any:
         if has_tools and self._parallel_param:
             try:
-                return await self._client.chat.completions.create(
-                    **request, parallel_tool_calls=False
-                )
+                return await self._post(request, parallel_tool_calls=False)
             except openai.BadRequestError as exc:
                 if "parallel_tool_calls" not in str(exc):
                     raise
                 logger.info("%s rejects parallel_tool_calls; sending without it", self._base_url)
                 self._parallel_param = False
-        return await self._client.chat.completions.create(**request)
+        return await self._post(request)
+
+    async def _post(self, request: dict[str, Any], **extra: Any) -> Any:
+        """Send one request. The SDK decodes the body as it arrives: a body it cannot decode
+        (not UTF-8, not JSON) surfaces as a data error, which is the endpoint's garbled reply."""
+        try:
+            return await self._client.chat.completions.create(**request, **extra)
+        except ValueError as exc:
+            raise self._unreadable(exc) from exc
 
     async def _model_not_found(self, exc: openai.APIStatusError) -> ModelError:
         try:
@@ -214,9 +222,31 @@ class OpenAIBackend:
             fix="set --model (TERMINUS_MODEL) to one of the served names",
         )
 
-    def _reply(self, response: Any) -> ModelReply:
+    def _reply(self, response: Any, tool_names: set[str]) -> ModelReply:
+        """The normalized reply of a decoded response.
+
+        Raises:
+            ModelReplyError: the response is not shaped like a chat completion.
+        """
+        try:
+            reply = self._read(response)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise self._unreadable(exc) from exc
+        return normalize_reply(reply, tool_names=tool_names)
+
+    def _unreadable(self, why: Exception | str) -> ModelReplyError:
+        if isinstance(why, Exception):
+            why = f"{type(why).__name__}: {str(why)[:200]}"
+        return ModelReplyError(
+            f"the model endpoint {self._base_url} sent a reply that cannot be read",
+            why=why,
+            fix="check that base_url points at an OpenAI-compatible chat completions server",
+        )
+
+    def _read(self, response: Any) -> ModelReply:
+        """The response's first choice as a reply, its native calls' arguments decoded."""
         if not response.choices:
-            raise ModelError(f"the endpoint {self._base_url} returned no choices")
+            raise self._unreadable("it holds no choices")
         choice = response.choices[0]
         message = choice.message
         calls = []
@@ -236,7 +266,7 @@ class OpenAIBackend:
                 )
             )
         usage = response.usage
-        reply = ModelReply(
+        return ModelReply(
             content=message.content or "",
             tool_calls=calls,
             prompt_tokens=usage.prompt_tokens if usage else 0,
@@ -244,7 +274,6 @@ class OpenAIBackend:
             cached_prompt_tokens=_cached_tokens(response),
             finish_reason=choice.finish_reason,
         )
-        return normalize_reply(reply)
 
     async def aclose(self) -> None:
         if not self._closed:

@@ -17,13 +17,16 @@ from typing import Any
 
 from terminus_mcp.errors import ModelError
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
+from terminus_mcp.models.replies import normalize_reply
 from terminus_mcp.models.tokens import estimate_tokens
 
 
 class ScriptedBackend:
-    """Replays ``replies`` in order, one per turn. A string is the reply's raw text (Hermes
-    ``<tool_call>`` markup in it is parsed like a real model's text); a :class:`ModelReply` is
-    returned as is. Token counts are estimates (four characters a token)."""
+    """Replays ``replies`` in order, one per turn. A string is the reply's raw text; a
+    :class:`ModelReply` is what the model wrote, with native calls. Each is read like a real
+    model's reply before it is returned (:func:`~terminus_mcp.models.replies.normalize_reply`:
+    reasoning stripped, calls written in the text parsed). Token counts are estimates (four
+    characters a token)."""
 
     def __init__(
         self,
@@ -91,7 +94,7 @@ class ScriptedBackend:
                 why=f"its script holds {len(self._replies)} replies",
                 fix="add replies to the script",
             )
-        return self._replies[turn]
+        return normalize_reply(self._replies[turn], tool_names={tool.name for tool in tools})
 
     async def aclose(self) -> None:
         self.closed = True

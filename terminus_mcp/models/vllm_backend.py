@@ -48,12 +48,8 @@ import anyio.lowlevel
 
 from terminus_mcp.errors import ConfigError, EndpointUnavailable, ModelError, ModelNotFound
 from terminus_mcp.models.base import ChatMessage, ModelReply, ToolSpec
-from terminus_mcp.models.chat_template import (
-    TOOL_CALL_CLOSE,
-    TOOL_CALL_OPEN,
-    parse_reply,
-    render_prompt,
-)
+from terminus_mcp.models.chat_template import parse_reply, render_prompt
+from terminus_mcp.models.replies import TOOL_CALL_CLOSE, TOOL_CALL_OPEN
 
 if TYPE_CHECKING:
     from terminus_mcp.settings import Settings
@@ -250,7 +246,6 @@ class VllmBackend:
         if final is None or not final.outputs:
             raise ModelError("the vLLM engine returned no output", why=f"request {request_id}")
         choice = final.outputs[0]
-        content, calls = parse_reply(choice.text)
         log.debug(
             "vllm turn: %d prompt tokens (%s cached), %d generated, %s, %.2f s",
             len(final.prompt_token_ids or prompt_ids),
@@ -259,9 +254,9 @@ class VllmBackend:
             choice.finish_reason,
             time.perf_counter() - started,
         )
-        return ModelReply(
-            content=content,
-            tool_calls=calls,
+        return parse_reply(
+            choice.text,
+            tools,
             prompt_tokens=len(final.prompt_token_ids or prompt_ids),
             completion_tokens=len(choice.token_ids),
             cached_prompt_tokens=getattr(final, "num_cached_tokens", None),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, NewType, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -44,6 +44,19 @@ class SessionEvent(StrEnum):
     """The container was killed or removed from outside; the next command gets a fresh one."""
     OUTPUT_FLOOD = "output_flood"
     """The command printed past the kill threshold and was killed."""
+
+
+def cut_marker(
+    count: int, unit: Literal["bytes", "characters"] = "characters", *, note: str = ""
+) -> str:
+    """The one marker for text left out, wherever output is cut and whoever reads it: the
+    shell's capture limit (``bytes``), an observation or the context window (the model), a long
+    answer (the main agent). ``note`` says why, or where the rest is::
+
+        [... 810 characters cut ...]
+        [... 1200 characters cut; read_task_log has the raw output ...]
+    """
+    return f"[... {count} {unit} cut{'; ' + note if note else ''} ...]"
 
 
 class ExecResult(BaseModel):
@@ -90,12 +103,21 @@ class VolumeMount(BaseModel):
     read_only: bool = False
 
 
+AllowedWorkdir = NewType("AllowedWorkdir", Path)
+"""A host folder that passed the workdir checks, once, in
+:func:`terminus_mcp.sandbox.workspace.resolve_workdir` (the only place that makes one): an
+existing folder, its real path (absolute, symlinks resolved), inside the allowed roots. Engines
+mount it as it is."""
+
+
 class SessionSpec(BaseModel):
-    """How to create a session. The workdir must already be validated against allowed roots."""
+    """How to create a session."""
 
     model_config = ConfigDict(frozen=True)
 
-    workdir: Path
+    workdir: AllowedWorkdir
+    """The folder mounted at ``/workspace``, checked by
+    :func:`~terminus_mcp.sandbox.workspace.resolve_workdir` (engines do not check it again)."""
     network: NetworkMode | None = None
     """``none``, ``allowlist`` or ``open``; ``None``: the ``network`` setting. ``True`` and
     ``False`` are read as ``open`` and ``none``."""
@@ -234,7 +256,6 @@ class Sandboxes(Protocol):
         """Start a new session for ``spec``; ``session_id`` names it (default: a random id).
 
         Raises:
-            WorkspaceError: the workdir is missing or outside the allowed roots.
             DockerUnavailable: the engine does not answer.
             ImageMissing: the image is not present in the engine.
             SandboxError: the id is taken, or the session cannot start.

@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 
 import anyio
@@ -61,7 +60,6 @@ from terminus_mcp.sandbox.fake_shell import (
     fresh_state,
 )
 from terminus_mcp.sandbox.hardening import WORKSPACE
-from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.settings import Settings
 
 __all__ = ["FakeReply", "FakeSandboxes", "FakeSession", "Responder"]
@@ -261,9 +259,9 @@ class FakeSandboxes:
 
     ``script`` maps a command (the whole command text, or one simple command's words joined by
     spaces) to its reply; ``responder`` answers commands the script does not hold. Every
-    session shares them. ``allowed_roots``: refuse workdirs outside these folders, like a real
-    engine (``None``: accept any). The output limits and ``network`` (of a spec that sets
-    none) mean what the settings of the same names mean.
+    session shares them. Like a real engine it mounts the spec's workdir as it is (checked
+    before, by :func:`terminus_mcp.sandbox.workspace.resolve_workdir`). The output limits and
+    ``network`` (of a spec that sets none) mean what the settings of the same names mean.
     """
 
     def __init__(
@@ -271,7 +269,6 @@ class FakeSandboxes:
         script: Mapping[str, FakeReply | str] | None = None,
         *,
         responder: Responder | None = None,
-        allowed_roots: Sequence[Path] | None = None,
         output_capture_bytes: int = 4 * 1024 * 1024,
         output_kill_bytes: int = 512 * 1024 * 1024,
         network: NetworkMode = "none",
@@ -279,7 +276,6 @@ class FakeSandboxes:
         self._script = dict(script or {})
         self._network: NetworkMode = network
         self._responder = responder
-        self._allowed_roots = list(allowed_roots) if allowed_roots is not None else None
         self._capture_bytes = output_capture_bytes
         self._kill_bytes = output_kill_bytes
         self._sessions: dict[str, FakeSession] = {}
@@ -294,11 +290,10 @@ class FakeSandboxes:
         *,
         responder: Responder | None = None,
     ) -> FakeSandboxes:
-        """A fake with the allowed roots and output limits of ``settings``."""
+        """A fake with the output limits and network of ``settings``."""
         return cls(
             script,
             responder=responder,
-            allowed_roots=settings.allowed_roots,
             output_capture_bytes=settings.output_capture_bytes,
             output_kill_bytes=settings.output_kill_bytes,
             network=settings.network,
@@ -329,13 +324,8 @@ class FakeSandboxes:
         """A new fake session; see :meth:`terminus_mcp.sandbox.api.Sandboxes.create`.
 
         Raises:
-            WorkspaceError: the workdir is missing or outside ``allowed_roots``.
             SandboxError: the id is taken.
         """
-        if self._allowed_roots is not None:
-            spec = spec.model_copy(
-                update={"workdir": resolve_workdir(spec.workdir, self._allowed_roots)}
-            )
         if spec.network is None:  # like a real engine: the setting decides
             spec = spec.model_copy(update={"network": self._network})
         session_id = session_id or secrets.token_hex(6)

@@ -7,14 +7,13 @@ owning process is dead, and starts the idle-expiry loop; leaving removes every c
 created::
 
     async with SandboxManager(settings) as sandboxes:
-        session = await sandboxes.create(SessionSpec(workdir=path))
+        session = await sandboxes.create(SessionSpec(workdir=resolve_workdir(path, roots)))
         result = await session.run("pytest -q", timeout_s=60)
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import time
 import uuid
@@ -65,7 +64,7 @@ from terminus_mcp.sandbox.persist import (
     session_selector,
 )
 from terminus_mcp.sandbox.proxy import EgressRoute
-from terminus_mcp.sandbox.workspace import owned_by_root, resolve_workdir, sandbox_user
+from terminus_mcp.sandbox.workspace import owned_by_root, sandbox_user
 from terminus_mcp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -178,13 +177,12 @@ class SandboxManager:
         running container of a persistent session instead of creating one.
 
         Raises:
-            WorkspaceError: the workdir is missing or outside the allowed roots.
             ConfigError: an ``allow_hosts`` entry of the spec is refused.
             SandboxError: the id is taken, or the container cannot start.
         """
         await self.start()
         settings = self.settings
-        workdir = resolve_workdir(spec.workdir, settings.allowed_roots)
+        workdir = spec.workdir
         session_id = session_id or secrets.token_hex(6)
         network = settings.network if spec.network is None else spec.network
         allow_hosts = check_hosts([*settings.allow_hosts, *spec.allow_hosts])
@@ -294,7 +292,7 @@ class SandboxManager:
         checked, or ``None``. A name is scoped to its folder."""
         client = self.client
         self._reap_others()
-        workdir = str(resolve_workdir(spec.workdir, self.settings.allowed_roots))
+        workdir = str(spec.workdir)
         container = find_persistent(client, session_id, workdir)
         if container is None:
             return None
@@ -309,13 +307,6 @@ class SandboxManager:
                 fix="use another session name, or wait until that process ends",
             )
         return container
-
-    def clamp_timeout(self, timeout_s: float | None) -> float:
-        """``timeout_s`` (or the default) limited to ``max_command_timeout_s``."""
-        settings = self.settings
-        if timeout_s is None or not math.isfinite(timeout_s) or timeout_s <= 0:
-            timeout_s = settings.default_command_timeout_s
-        return min(timeout_s, settings.max_command_timeout_s)
 
     async def close(self, session_id: str) -> None:
         """Close a session and remove its container. Unknown ids are ignored."""

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from terminus_mcp.sandbox.api import cut_marker
+
 RS = b"\x1e"
 """ASCII record separator: frames the end marker."""
 
@@ -384,7 +386,7 @@ class CappedOutput:
         if not self.dropped:
             return head + bytes(self._tail).decode("utf-8", errors="replace")
         tail = bytes(self._tail).decode("utf-8", errors="replace")
-        note = f"\n[... {self.dropped} bytes of output omitted ...]\n"
+        note = "\n" + cut_marker(self.dropped, "bytes") + "\n"
         return head + note + tail
 
 

@@ -1,7 +1,9 @@
 """The host folder a sandbox works on: where it may be, how it is mounted, whose it is.
 
-A workdir is resolved with symlinks followed and must land inside one of the allowed roots,
-so a link inside an allowed folder cannot smuggle ``/etc`` or ``~/.ssh`` into a container. It
+A workdir is resolved once, where a task or command enters (:func:`resolve_workdir`), with
+symlinks followed, and must land inside one of the allowed roots, so a link inside an allowed
+folder cannot smuggle ``/etc`` or ``~/.ssh`` into a container; the resolved path
+(:data:`~terminus_mcp.sandbox.api.AllowedWorkdir`) is passed on and mounted as it is. It
 is bind-mounted at ``/workspace``; its ``.git`` is mounted again, read-only, on top, so nothing
 in the sandbox can plant hooks or config that the host's git runs later.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from docker.types import Mount
 
 from terminus_mcp.errors import WorkspaceError
+from terminus_mcp.sandbox.api import AllowedWorkdir
 from terminus_mcp.sandbox.hardening import WORKSPACE
 
 HOW_TO_ALLOW = (
@@ -24,34 +27,57 @@ HOW_TO_ALLOW = (
 """How a user widens the allowed roots (there is no command-line flag for it)."""
 
 
-def resolve_workdir(workdir: Path | str, allowed_roots: Sequence[Path]) -> Path:
-    """The real path of ``workdir`` if it is an existing folder inside an allowed root.
+def resolve_workdir(
+    workdir: Path | str,
+    allowed_roots: Sequence[Path],
+    *,
+    client_roots: Sequence[Path] | None = None,
+) -> AllowedWorkdir:
+    """The real path of ``workdir`` if it is an existing folder inside an allowed root (and
+    inside one of ``client_roots`` when given: the roots an MCP client offers narrow what the
+    server allows, they never widen it). The one place these checks are made; what it returns
+    is passed on as it is.
 
     Raises:
         WorkspaceError: it does not exist, is not a folder, or resolves (after following
-            symlinks) outside every allowed root.
+            symlinks) outside every allowed root, or outside every client root.
     """
     path = Path(workdir).expanduser()
     try:
         real = path.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
         raise WorkspaceError(
-            f"workdir {path} does not exist",
-            why=str(exc),
-            fix="pass an existing folder",
+            f"workdir {path} is not an existing folder",
+            why=f"it does not exist ({exc})",
+            fix="pass an existing project folder",
         ) from exc
     if not real.is_dir():
-        raise WorkspaceError(f"workdir {path} is not a folder", fix="pass a folder, not a file")
-    roots = [Path(root).resolve() for root in allowed_roots]
-    if not any(real == root or real.is_relative_to(root) for root in roots):
-        shown = ", ".join(str(r) for r in roots) or "(none)"
-        via = f" (it resolves to {real})" if real != path.absolute() else ""
         raise WorkspaceError(
-            f"workdir {path} is outside the allowed roots{via}",
-            why=f"sandboxes may only mount folders inside: {shown}",
-            fix=f"use a folder inside an allowed root, or {HOW_TO_ALLOW}",
+            f"workdir {path} is not an existing folder",
+            why="it is a file",
+            fix="pass a project folder, not a file",
         )
-    return real
+    via = f" (it resolves to {real})" if real != path.absolute() else ""
+    roots = [Path(root).resolve() for root in allowed_roots]
+    if not _inside(real, roots):
+        shown = ", ".join(str(r) for r in roots) or "(none)"
+        raise WorkspaceError(
+            f"workdir {path} is not allowed",
+            why=f"it is outside the allowed roots{via}: {shown}",
+            fix=f"pass a folder inside one of them, or {HOW_TO_ALLOW}",
+        )
+    if client_roots is not None and not _inside(real, client_roots):
+        shown = ", ".join(str(r) for r in client_roots) or "(none)"
+        raise WorkspaceError(
+            f"workdir {path} is not allowed",
+            why=f"it is outside the roots your MCP client offers{via}: {shown}",
+            fix="pass a folder inside one of the client's roots (open that project in the client)",
+        )
+    return AllowedWorkdir(real)
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
 
 
 def workspace_mounts(real_workdir: Path, *, read_only: bool, protect_git: bool) -> list[Mount]:

@@ -21,6 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from terminus_mcp import __version__
 from terminus_mcp.agent.result import TaskResult
 from terminus_mcp.integrations.instructions import delegation_instructions
+from terminus_mcp.sandbox.api import AllowedWorkdir
 from terminus_mcp.server.auth import http_auth
 from terminus_mcp.server.tasks import TaskRegistry
 from terminus_mcp.service import EventCallback, TaskHandle, TaskLog, TaskRequest
@@ -37,6 +38,8 @@ class Engine(Protocol):
         *,
         handle: TaskHandle | None = None,
     ) -> TaskResult: ...
+
+    def check_workdir(self, request: TaskRequest) -> AllowedWorkdir: ...
 
     def task_log(self, transcript_id: str) -> TaskLog: ...
 

@@ -12,6 +12,7 @@ from typing import Literal
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
+from terminus_mcp.sandbox.api import cut_marker
 from terminus_mcp.server.tasks import TaskPhase, TrackedTask
 
 OutcomeStatus = Literal[
@@ -42,7 +43,7 @@ class TaskOutcome(BaseModel):
 def _clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    marker = f"\n[... {len(text) - limit} characters cut; read_task_log has the raw output ...]\n"
+    marker = "\n" + cut_marker(len(text) - limit, note="read_task_log has the raw output") + "\n"
     keep = max(0, limit - len(marker))
     head = keep // 2
     return text[:head] + marker + text[len(text) - (keep - head) :]

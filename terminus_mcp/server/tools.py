@@ -26,7 +26,7 @@ from terminus_mcp.errors import SessionNotFound, TaskError, TerminusError
 from terminus_mcp.server.app import AppState
 from terminus_mcp.server.outcome import TaskOutcome, outcome_of, render
 from terminus_mcp.server.tasks import TaskPhase, TrackedTask, new_correlation_id
-from terminus_mcp.server.workdirs import paths_of_roots, resolve_workdir
+from terminus_mcp.server.workdirs import paths_of_roots, requested_workdir
 from terminus_mcp.service import TaskEvent, TaskLog, TaskRequest
 from terminus_mcp.settings import Settings
 
@@ -224,16 +224,14 @@ def build_tools(settings: Settings) -> list[Tool]:
                 _check_session_id(session_id)
             # A client that declares roots but lists none (the MCP Inspector does) bounds nothing.
             offered = paths_of_roots([str(r.uri) for r in roots.roots]) if roots else []
-            client_roots = offered or None
-            path = resolve_workdir(
-                workdir,
-                cwd=state.cwd,
-                allowed_roots=state.settings.allowed_roots,
-                client_roots=client_roots,
-            )
             request = TaskRequest(
-                query=query, description=description, workdir=path, session_id=session_id
+                query=query,
+                description=description,
+                workdir=requested_workdir(workdir, state.cwd),
+                client_roots=tuple(offered) or None,
+                session_id=session_id,
             )
+            state.engine.check_workdir(request)  # refused now, not once the task has a slot
             task = state.registry.submit(request)
             if session_id is not None:
                 state.sessions.add(session_id)

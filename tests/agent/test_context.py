@@ -42,9 +42,7 @@ def test_the_newest_output_is_cut_keeping_its_end_when_nothing_else_helps() -> N
     ]
     fitter = ContextFitter(_count, 1200)
     fitted = fitter.fit(messages)
-    assert fitted[0].content.endswith(
-        "[3000 characters of output elided to fit the context window]"
-    )
+    assert fitted[0].content.endswith("[... 3000 characters cut; the context window is full ...]")
     assert fitted[1].content.endswith("xEND")
-    assert "earlier characters truncated" in fitted[1].content
+    assert "characters cut ...]\n" in fitted[1].content
     assert fitter.total(fitted) <= 1200

@@ -7,14 +7,15 @@ The same behaviour is tested on real containers in ``test_loop_openai.py`` and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from terminus_mcp.agent.loop import LoopConfig, run_loop
 from terminus_mcp.agent.result import TaskStatus
-from terminus_mcp.models.base import ChatMessage
+from terminus_mcp.errors import ModelReplyError
+from terminus_mcp.models.base import ChatMessage, ModelReply, ToolSpec
 from terminus_mcp.models.scripted import ScriptedBackend
 from terminus_mcp.sandbox.api import SessionSpec
 from terminus_mcp.sandbox.fake import FakeReply, FakeSandboxes, FakeSession
@@ -93,3 +94,77 @@ async def test_a_closed_sandbox_fails_the_task_with_an_answer(session: FakeSessi
     assert result.status is TaskStatus.FAILED
     assert "the sandbox failed" in result.answer
     assert "is closed" in result.answer
+
+
+class _FailingBackend(ScriptedBackend):
+    """Fails on its first turn with ``error``, as a backend would."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__([])
+        self.error = error
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSpec],
+        *,
+        temperature: float,
+        max_tokens: int,
+        require_call: bool = False,
+    ) -> ModelReply:
+        raise self.error
+
+
+async def test_a_reply_the_backend_cannot_read_fails_the_task_with_its_message(
+    session: FakeSession,
+) -> None:
+    error = ModelReplyError(
+        "the model endpoint http://127.0.0.1:1/v1 sent a reply that cannot be read",
+        why="it holds no choices",
+        fix="check base_url",
+    )
+    result = await run_loop(
+        "q", session=session, backend=_FailingBackend(error), config=LoopConfig()
+    )
+    assert result.status is TaskStatus.FAILED
+    assert result.error == str(error)
+    assert "the model backend failed" in result.answer
+
+
+async def test_a_data_error_inside_a_backend_is_a_bug_not_an_endpoint_fault(
+    session: FakeSession,
+) -> None:
+    """Only the backend's typed error says the endpoint sent something unreadable; any other
+    exception is an internal error and reaches the caller (which logs it with a reference)."""
+    backend = _FailingBackend(KeyError("choices"))
+    with pytest.raises(KeyError):
+        await run_loop("q", session=session, backend=backend, config=LoopConfig())
+
+
+async def test_the_loop_reads_the_reply_the_backend_returned_without_parsing_it_again(
+    session: FakeSession,
+) -> None:
+    """A backend's reply is final: markup left in its content (here, a call the backend chose
+    not to count) is text for the loop, not a call."""
+    written = '<tool_call>{"name": "run_in_terminal", "arguments": {"command": "pytest -q"}}'
+
+    class Verbatim(ScriptedBackend):
+        async def complete(
+            self,
+            messages: Sequence[ChatMessage],
+            tools: Sequence[ToolSpec],
+            *,
+            temperature: float,
+            max_tokens: int,
+            require_call: bool = False,
+        ) -> ModelReply:
+            self.requests.append(list(messages))
+            return ModelReply(content=written)
+
+    backend = Verbatim([])
+    result = await run_loop(
+        "q", session=session, backend=backend, config=LoopConfig(format_retries=0)
+    )
+    assert session.history == []  # nothing ran: the loop found no call in the text
+    assert result.status is TaskStatus.INCOMPLETE
+    assert result.stats.malformed_replies == 1

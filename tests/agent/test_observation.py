@@ -24,7 +24,7 @@ def test_keep_tail_keeps_the_end_from_a_line_start_with_a_counting_marker() -> N
     text = "".join(f"line {i:03d}\n" for i in range(100))  # 9 chars a line, 900 in all
     kept = keep_tail(text, 95)
     # The last 95 characters start mid-line; the cut moves to the next line start.
-    assert kept == "[... 810 earlier characters truncated ...]\n" + text[-90:]
+    assert kept == "[... 810 characters cut ...]\n" + text[-90:]
     assert kept.endswith("line 099\n")
     assert keep_tail("short", 95) == "short"
 

@@ -134,14 +134,52 @@ async def test_a_named_session_keeps_its_shell_state_between_tasks(workspace: Pa
     assert sandboxes.sessions() == []
 
 
+@pytest.mark.parametrize("escape", ["outside", "symlink"])
 async def test_a_workdir_outside_the_allowed_roots_is_refused(
-    workspace: Path, tmp_path: Path
+    workspace: Path, tmp_path: Path, escape: str
 ) -> None:
+    requested = tmp_path
+    if escape == "symlink":  # inside the root by name, outside by where it points
+        requested = workspace / "up"
+        requested.symlink_to("/usr")
     settings = settings_for(workspace)
     sandboxes = FakeSandboxes.from_settings(settings)
     backend = ScriptedBackend([DONE])
     async with TerminusService(settings, backend=backend, sandboxes=sandboxes) as service:
         with pytest.raises(WorkspaceError, match="outside the allowed roots"):
-            await service.run_task(TaskRequest(query="q", workdir=tmp_path))
+            await service.run_task(TaskRequest(query="q", workdir=requested))
     assert sandboxes.created == []
     assert backend.requests == []
+
+
+async def test_the_workdir_is_resolved_once_and_the_task_mounts_what_was_checked(
+    workspace: Path,
+) -> None:
+    """The MCP server checks a request when the call arrives; the task then runs on that
+    checked real path, even if the link it named points elsewhere by the time it starts."""
+    (workspace / "a").mkdir()
+    (workspace / "b").mkdir()
+    (workspace / "current").symlink_to(workspace / "a")
+    settings = settings_for(workspace)
+    sandboxes = FakeSandboxes.from_settings(settings)
+    backend = ScriptedBackend([ScriptedBackend.call("echo hi"), DONE])
+    async with TerminusService(settings, backend=backend, sandboxes=sandboxes) as service:
+        request = TaskRequest(query="q", workdir=workspace / "current")
+        assert service.check_workdir(request) == workspace / "a"
+        (workspace / "current").unlink()
+        (workspace / "current").symlink_to("/usr")  # would be refused if checked again
+        result = await service.run_task(request)
+    assert result.status is TaskStatus.COMPLETED
+    (session,) = sandboxes.created
+    assert session.info().workdir == workspace / "a"
+
+
+async def test_the_clients_roots_narrow_the_allowed_roots(workspace: Path) -> None:
+    (workspace / "mine").mkdir()
+    settings = settings_for(workspace)
+    async with TerminusService(
+        settings, backend=ScriptedBackend([]), sandboxes=FakeSandboxes.from_settings(settings)
+    ) as service:
+        request = TaskRequest(query="q", workdir=workspace, client_roots=(workspace / "mine",))
+        with pytest.raises(WorkspaceError, match="outside the roots your MCP client offers"):
+            service.check_workdir(request)

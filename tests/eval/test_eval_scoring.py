@@ -70,7 +70,8 @@ def test_terminal_view_keeps_the_last_60000_characters() -> None:
     kept = view[view.index("line") :]
     assert len(kept) <= scoring.TERMINAL_TOOL_CHARS
     assert len(kept) > scoring.TERMINAL_TOOL_CHARS - 200
-    assert "truncated" in view[: view.index("line")]
+    assert view[: view.index("line")].startswith("[... ")
+    assert "characters cut ...]" in view[: view.index("line")]
 
 
 def test_baseline_tokens_sum_each_command_as_a_terminal_shows_it() -> None:

@@ -121,7 +121,7 @@ async def test_output_flood_is_capped_and_session_stays_usable(
     assert result.exit_code == 0
     assert result.output_bytes == size
     assert result.dropped_bytes == size - cap
-    assert f"{size - cap} bytes of output omitted" in result.output
+    assert f"\n[... {size - cap} bytes cut ...]\n" in result.output
     assert len(result.output) < cap + 200
     assert (await session.run("echo still here", timeout_s=10)).output == "still here\n"
 
@@ -281,15 +281,6 @@ def test_workdir_outside_allowed_roots_is_refused(workspace_root: Path, tmp_path
     with pytest.raises(WorkspaceError, match="does not exist"):
         resolve_workdir(workspace_root / "missing", [workspace_root])
     assert resolve_workdir(link_home, [workspace_root]) == link_home
-
-
-async def test_manager_refuses_escaping_workdir(
-    sandbox_manager: SandboxManager, workspace_root: Path
-) -> None:
-    link_home = make_workspace(workspace_root, "escape")
-    (link_home / "up").symlink_to("/usr")
-    with pytest.raises(WorkspaceError):
-        await sandbox_manager.create(SessionSpec(workdir=link_home / "up"))
 
 
 async def test_git_is_read_only_and_workspace_writable(

@@ -108,7 +108,7 @@ def test_capped_output_keeps_head_and_tail_and_counts_dropped() -> None:
     text = out.text()
     assert text.startswith("01234")
     assert text.endswith("fghij")
-    assert "10 bytes of output omitted" in text
+    assert "\n[... 10 bytes cut ...]\n" in text
     assert out.last(3) == b"hij"
 
 

@@ -9,10 +9,11 @@ import pytest
 
 from terminus_mcp.agent.result import CommandRecord, TaskResult, TaskStatus
 from terminus_mcp.errors import ConfigError, WorkspaceError
+from terminus_mcp.sandbox.workspace import resolve_workdir
 from terminus_mcp.server.auth import StaticTokenVerifier, http_auth, is_loopback
 from terminus_mcp.server.outcome import outcome_of, render
 from terminus_mcp.server.tasks import TaskPhase, TrackedTask
-from terminus_mcp.server.workdirs import paths_of_roots, resolve_workdir
+from terminus_mcp.server.workdirs import paths_of_roots, requested_workdir
 from terminus_mcp.service import TaskRequest
 from terminus_mcp.settings import Settings
 
@@ -64,16 +65,20 @@ def test_workdir_must_exist_and_stay_inside_every_bound(tmp_path: Path) -> None:
     other.mkdir()
     (project / "escape").symlink_to(other)
 
-    kwargs = {"cwd": project, "allowed_roots": [tmp_path]}
-    assert resolve_workdir(None, client_roots=None, **kwargs) == project  # type: ignore[arg-type]
-    assert resolve_workdir("sub", client_roots=None, **kwargs) == project / "sub"  # type: ignore[arg-type]
+    def check(requested: str | None, client_roots: list[Path] | None = None) -> Path:
+        asked = requested_workdir(requested, project)
+        return resolve_workdir(asked, [tmp_path], client_roots=client_roots)
+
+    assert check(None) == project
+    assert check("sub") == project / "sub"
     with pytest.raises(WorkspaceError, match="not an existing folder"):
-        resolve_workdir("missing", client_roots=None, **kwargs)  # type: ignore[arg-type]
-    with pytest.raises(WorkspaceError, match="outside the server's allowed roots"):
-        resolve_workdir("/", client_roots=None, **kwargs)  # type: ignore[arg-type]
+        check("missing")
+    with pytest.raises(WorkspaceError, match="is not allowed: it is outside the allowed roots"):
+        check("/")
     # The client's roots narrow the allowed roots; a symlink is judged by where it points.
     with pytest.raises(WorkspaceError, match="outside the roots your MCP client offers"):
-        resolve_workdir("escape", client_roots=[project], **kwargs)  # type: ignore[arg-type]
+        check("escape", client_roots=[project])
+    assert check("escape", client_roots=[other]) == other
     assert paths_of_roots([project.as_uri(), "https://example.org/x"]) == [project]
 
 

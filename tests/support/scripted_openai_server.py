@@ -4,8 +4,9 @@ scripted). It speaks real HTTP, so the ``openai`` SDK, its retries and its error
 they do against vLLM.
 
 Each chat completion request takes the next step of the script: a reply (text and/or tool
-calls), an HTTP error, or a delay before a reply. Requests are recorded for assertions. Like
-vLLM, a request for a model it does not serve gets 404 "The model `x` does not exist.".
+calls), an HTTP error, a delay before a reply, or a raw (garbled) body. Requests are recorded
+for assertions. Like vLLM, a request for a model it does not serve gets 404 "The model `x`
+does not exist.".
 
     with ScriptedOpenAIServer([tool_call("ls", 30000), text("<final_answer>...")]) as server:
         settings = ...(base_url=server.base_url, model=server.model)
@@ -52,7 +53,14 @@ class Delay:
     then: Reply = field(default_factory=lambda: Reply(content="late"))
 
 
-Step = Reply | HttpError | Delay
+@dataclass(frozen=True)
+class RawBody:
+    """A body sent as is with status 200 and a JSON content type (a garbled endpoint)."""
+
+    body: bytes
+
+
+Step = Reply | HttpError | Delay | RawBody
 
 
 def text(content: str) -> Reply:
@@ -142,7 +150,9 @@ class ScriptedOpenAIServer:
                 return None
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
+                self._send_bytes(status, json.dumps(payload).encode())
+
+            def _send_bytes(self, status: int, data: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -197,6 +207,9 @@ class ScriptedOpenAIServer:
                     step = step.then
                 if isinstance(step, HttpError):
                     self._error(step.status, step.message)
+                    return
+                if isinstance(step, RawBody):
+                    self._send_bytes(200, step.body)
                     return
                 self._send(200, _completion(body, step))
 

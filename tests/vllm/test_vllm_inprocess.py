@@ -143,7 +143,7 @@ async def test_reply_constraint_allows_only_a_call_or_an_answer(backend: VllmBac
     for seed in range(3):
         text = await _sample(backend, "reply", seed)
         assert text.startswith(("<tool_call>", "<final_answer>")), text
-        _, calls = parse_reply(text)
+        calls = parse_reply(text, [RUN_IN_TERMINAL]).tool_calls
         if text.startswith("<tool_call>") and text.rstrip().endswith("</tool_call>"):
             assert len(calls) == 1
             assert calls[0].error is None, calls[0]
@@ -160,7 +160,7 @@ async def test_tool_call_constraint_keeps_every_finished_call_well_formed(
     # sure, and the constraint must keep its arguments well-formed whatever the sampling does.
     for seed in range(4):
         text = await _sample(backend, "tool_call", seed, _opening())
-        _, calls = parse_reply(text)
+        calls = parse_reply(text, [RUN_IN_TERMINAL]).tool_calls
         assert len(calls) <= 1, text  # the turn ends after the first call
         for call in calls:
             if call.error == "the <tool_call> block is not closed":

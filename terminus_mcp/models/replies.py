@@ -1,9 +1,17 @@
-"""Reading a model reply: reasoning stripped, tool calls found, the final answer extracted, and
-the ``run_in_terminal`` arguments checked.
+"""Reading a model's reply: reasoning stripped, tool calls found, the final answer kept apart.
 
-Small models are sloppy, so this is lenient where the intent is clear (Hermes ``<tool_call>``
-markup in plain text, arguments encoded twice, a timeout in seconds) and precise where it is not
-(each refusal says exactly what to fix, for the correction message).
+Every backend passes what its model wrote through :func:`normalize_reply`, once, and returns
+the result: the loop reads a :class:`~terminus_mcp.models.base.ModelReply` and parses nothing.
+Calls come in several forms, all read here: native calls (their argument strings decoded by
+:func:`parse_arguments`), Hermes ``<tool_call>{json}</tool_call>`` markup in the text, a fenced
+JSON block or a bare JSON object naming an offered tool. Markup inside the ``<final_answer>``
+block is answer text, never a call.
+
+Small models are sloppy, so this is lenient where the intent is clear (markup without its
+closing tag, arguments encoded twice, several spellings of a call) and keeps what it could not
+read (a :class:`~terminus_mcp.models.base.ToolCall` with ``error`` set) so the loop can ask for
+a correction. Checking a call's arguments against the tool is the loop's job
+(:mod:`terminus_mcp.agent.calls`).
 """
 
 from __future__ import annotations
@@ -11,22 +19,16 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from typing import Any
 
-from terminus_mcp.agent.contract import TOOL_NAME
 from terminus_mcp.models.base import ModelReply, ToolCall
+from terminus_mcp.models.final_answer import FINAL_OPEN, split_final
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 _STRAY_THINK_END = re.compile(r"\A.*?</think>", re.DOTALL)
-_TOOL_CALL_OPEN = "<tool_call>"
-_TOOL_CALL_CLOSE = "</tool_call>"
-_FINAL = re.compile(r"<final_answer>(.*?)</final_answer>", re.DOTALL)
-_FINAL_OPEN = "<final_answer>"
-_FINAL_CLOSE = "</final_answer>"
-
-SECONDS_THRESHOLD = 1000
-"""A timeout below this many "milliseconds" is read as seconds: nobody means 30 ms."""
+TOOL_CALL_OPEN = "<tool_call>"
+TOOL_CALL_CLOSE = "</tool_call>"
 
 
 def strip_think(text: str) -> str:
@@ -80,30 +82,30 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any] | None, str | None]:
     return value, None
 
 
-def parse_text_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
+def parse_text_tool_calls(text: str, *, tool_names: Collection[str]) -> tuple[str, list[ToolCall]]:
     """Find Hermes-style ``<tool_call>{json}</tool_call>`` calls in plain text.
 
     Returns the text with the markup removed, and the calls in order. The JSON is read with a
     decoder rather than up to the closing tag, so a ``</tool_call>`` inside a command string
     does not cut it short. An unclosed tag at the end (the reply ran out of tokens) still counts.
-    Without markup, a fenced JSON block or a bare JSON object naming the tool is a call too
-    (small models such as Qwen2.5-Coder write calls that way).
+    Without markup, a fenced JSON block or a bare JSON object naming one of ``tool_names`` (the
+    tools offered) is a call too (small models such as Qwen2.5-Coder write calls that way).
     """
     decoder = json.JSONDecoder()
     calls: list[ToolCall] = []
     kept: list[str] = []
     pos = 0
     while True:
-        start = text.find(_TOOL_CALL_OPEN, pos)
+        start = text.find(TOOL_CALL_OPEN, pos)
         if start < 0:
             kept.append(text[pos:])
             break
         kept.append(text[pos:start])
-        body_start = start + len(_TOOL_CALL_OPEN)
+        body_start = start + len(TOOL_CALL_OPEN)
         brace = text.find("{", body_start)
-        close = text.find(_TOOL_CALL_CLOSE, body_start)
+        close = text.find(TOOL_CALL_CLOSE, body_start)
         if brace < 0 or (0 <= close < brace):
-            end = close + len(_TOOL_CALL_CLOSE) if close >= 0 else len(text)
+            end = close + len(TOOL_CALL_CLOSE) if close >= 0 else len(text)
             raw = text[body_start : close if close >= 0 else len(text)].strip()
             calls.append(
                 ToolCall(id=_new_id(), name="", arguments=None, raw=raw, error="no JSON object")
@@ -113,7 +115,7 @@ def parse_text_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
         try:
             payload, json_end = decoder.raw_decode(text, brace)
         except json.JSONDecodeError as exc:
-            end = close + len(_TOOL_CALL_CLOSE) if close >= 0 else len(text)
+            end = close + len(TOOL_CALL_CLOSE) if close >= 0 else len(text)
             raw = text[brace : close if close >= 0 else len(text)].strip()
             calls.append(
                 ToolCall(
@@ -131,11 +133,11 @@ def parse_text_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
         rest = text[json_end:]
         stripped = rest.lstrip()
         pos = json_end + (len(rest) - len(stripped))
-        if stripped.startswith(_TOOL_CALL_CLOSE):
-            pos += len(_TOOL_CALL_CLOSE)
+        if stripped.startswith(TOOL_CALL_CLOSE):
+            pos += len(TOOL_CALL_CLOSE)
     remaining = "".join(kept).strip()
-    if not calls and _FINAL_OPEN not in remaining:
-        return _embedded_calls(remaining)
+    if not calls and FINAL_OPEN not in remaining:
+        return _embedded_calls(remaining, tool_names)
     return remaining, calls
 
 
@@ -144,8 +146,8 @@ _NAME_KEYS = ("name", "tool", "tool_name", "function")
 _ARGUMENT_KEYS = ("arguments", "parameters", "args", "input")
 
 
-def _as_call_payload(payload: Any) -> dict[str, Any] | None:
-    """``payload`` in the ``{"name", "arguments"}`` shape when it names the terminal tool.
+def _as_call_payload(payload: Any, tool_names: Collection[str]) -> dict[str, Any] | None:
+    """``payload`` in the ``{"name", "arguments"}`` shape when it names an offered tool.
 
     Small models spell a call in several ways: ``{"name": ..., "arguments": ...}``, with
     ``parameters`` or ``args``, ``{"tool": ...}``, or OpenAI's ``{"function": {"name": ...}}``.
@@ -154,23 +156,24 @@ def _as_call_payload(payload: Any) -> dict[str, Any] | None:
         return None
     function = payload.get("function")
     if isinstance(function, dict):
-        return _as_call_payload(function)
+        return _as_call_payload(function, tool_names)
     name = next((payload[k] for k in _NAME_KEYS if isinstance(payload.get(k), str)), None)
-    if name != TOOL_NAME:
+    if name is None or name not in tool_names:
         return None
     arguments = next((payload[k] for k in _ARGUMENT_KEYS if k in payload), None)
     return {"name": name, "arguments": arguments}
 
 
-def _embedded_calls(text: str) -> tuple[str, list[ToolCall]]:
+def _embedded_calls(text: str, tool_names: Collection[str]) -> tuple[str, list[ToolCall]]:
     """Calls written without Hermes tags: a fenced JSON block, or a bare JSON object, naming
-    the tool anywhere in the text (other JSON, such as an example in prose, is left alone)."""
+    an offered tool anywhere in the text (other JSON, such as an example in prose, is left
+    alone)."""
     calls: list[ToolCall] = []
     spans: list[tuple[int, int]] = []
     for fence in _FENCE.finditer(text):
         body = fence.group(1).strip()
         try:
-            payload = _as_call_payload(json.loads(body))
+            payload = _as_call_payload(json.loads(body), tool_names)
         except json.JSONDecodeError:
             continue
         if payload is not None:
@@ -185,7 +188,7 @@ def _embedded_calls(text: str) -> tuple[str, list[ToolCall]]:
             except json.JSONDecodeError:
                 pos = text.find("{", pos + 1)
                 continue
-            payload = _as_call_payload(value)
+            payload = _as_call_payload(value, tool_names)
             if payload is not None:
                 calls.append(_call_from_payload(text[pos:end], payload))
                 spans.append((pos, end))
@@ -200,137 +203,26 @@ def _embedded_calls(text: str) -> tuple[str, list[ToolCall]]:
     return "".join(kept).strip(), calls
 
 
-def normalize_reply(reply: ModelReply) -> ModelReply:
-    """Strip reasoning from the content and, when the backend found no native call, parse calls
-    from the text. Idempotent, so every backend's replies can pass through it.
+def normalize_reply(reply: ModelReply, *, tool_names: Collection[str]) -> ModelReply:
+    """The reply a backend returns: reasoning stripped from the content and, when the backend
+    found no native call, the calls written in the text parsed out of it (``tool_names``: the
+    tools offered on this turn, which a bare JSON call must name).
 
     Markup inside a ``<final_answer>`` block is answer text, never a call: an answer that quotes
     command output may quote ``<tool_call>`` markup the output printed (an injection)."""
     content = strip_think(reply.content)
     calls = list(reply.tool_calls)
-    if _TOOL_CALL_OPEN not in content and calls:
+    if TOOL_CALL_OPEN not in content and calls:
         return reply.model_copy(update={"content": content})
-    before, final, after = _split_final(content)
+    before, final, after = split_final(content)
     if not final:
-        content, found = parse_text_tool_calls(content)
+        content, found = parse_text_tool_calls(content, tool_names=tool_names)
     else:
         parts, found = [], []
         for segment in (before, after):
-            if _TOOL_CALL_OPEN in segment:
-                segment, more = parse_text_tool_calls(segment)
+            if TOOL_CALL_OPEN in segment:
+                segment, more = parse_text_tool_calls(segment, tool_names=tool_names)
                 found.extend(more)
             parts.append(segment.strip())
         content = "\n".join(p for p in (parts[0], final, parts[1]) if p)
     return reply.model_copy(update={"content": content, "tool_calls": calls or found})
-
-
-def _split_final(text: str) -> tuple[str, str, str]:
-    """The text before the first ``<final_answer>``, the block up to the *last* close tag (an
-    answer may quote a forged block), and the text after it; an unclosed block runs to the end.
-    """
-    start = text.find(_FINAL_OPEN)
-    if start < 0:
-        return text, "", ""
-    end = text.rfind(_FINAL_CLOSE, start)
-    end = len(text) if end < 0 else end + len(_FINAL_CLOSE)
-    return text[:start], text[start:end], text[end:]
-
-
-def extract_final_answer(text: str) -> str | None:
-    """The ``<final_answer>`` block, normalized to open and close on lines of their own.
-
-    The last complete block wins; an unclosed block running to the end of the text (the reply
-    ran out of tokens) is accepted. An empty block is no answer.
-    """
-    blocks = _FINAL.findall(text)
-    if blocks:
-        inner = blocks[-1]
-    elif _FINAL_OPEN in text:
-        inner = text.rsplit(_FINAL_OPEN, 1)[1]
-    else:
-        return None
-    inner = inner.strip()
-    if not inner:
-        return None
-    return f"<final_answer>\n{inner}\n</final_answer>"
-
-
-@dataclass(frozen=True)
-class CommandCall:
-    """A ``run_in_terminal`` call that passed the checks, ready to run."""
-
-    command: str
-    timeout_ms: int
-    notes: list[str] = field(default_factory=list)
-    """Adjustments made to the request (timeout read as seconds, or clamped), told to the model."""
-
-
-@dataclass(frozen=True)
-class CallProblem:
-    """Why a call cannot run, worded as a correction for the model."""
-
-    message: str
-
-
-EXAMPLE_CALL = '{"command": "make test", "timeout": 120000}'
-
-
-def check_call(
-    call: ToolCall, *, default_timeout_ms: int, max_timeout_ms: int
-) -> CommandCall | CallProblem:
-    """Check a tool call against the ``run_in_terminal`` schema, fixing what is unambiguous."""
-    if call.name != TOOL_NAME:
-        shown = f"`{call.name}`" if call.name else "without a name"
-        why = f" ({call.error})" if call.error and not call.name else ""
-        return CallProblem(
-            f"Your tool call {shown}{why} was not run: the only tool is {TOOL_NAME}. "
-            f"Call it with arguments like {EXAMPLE_CALL}."
-        )
-    if call.arguments is None:
-        return CallProblem(
-            f"Your {TOOL_NAME} call was not run: "
-            f"{call.error or 'its arguments could not be read'}. "
-            f"Send the arguments as one JSON object, like {EXAMPLE_CALL}."
-        )
-    command = call.arguments.get("command")
-    if not isinstance(command, str) or not command.strip():
-        return CallProblem(
-            f'Your {TOOL_NAME} call was not run: "command" must be a non-empty string, '
-            f"like {EXAMPLE_CALL}."
-        )
-    notes: list[str] = []
-    timeout = call.arguments.get("timeout")
-    if timeout is None:
-        timeout_ms = default_timeout_ms
-    else:
-        value = _number(timeout)
-        if value is None or value <= 0:
-            return CallProblem(
-                f'Your {TOOL_NAME} call was not run: "timeout" must be a positive integer '
-                f"number of milliseconds (got {json.dumps(timeout)}), like {EXAMPLE_CALL}."
-            )
-        if value < SECONDS_THRESHOLD:
-            timeout_ms = int(value * 1000)
-            notes.append(
-                f"timeout {value:g} was read as seconds ({timeout_ms} ms); give it in milliseconds"
-            )
-        else:
-            timeout_ms = int(value)
-    if timeout_ms > max_timeout_ms:
-        notes.append(f"timeout {timeout_ms} ms was lowered to the maximum, {max_timeout_ms} ms")
-        timeout_ms = max_timeout_ms
-    return CommandCall(command=command.strip(), timeout_ms=timeout_ms, notes=notes)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().lower().removesuffix("ms").strip()
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None
