@@ -1,10 +1,12 @@
-"""The direct mode's answer budget on real captured outputs: an answer of at most
-:data:`~terminus_mcp.models.direct.backend.MIN_ANSWER_TOKENS` is never cut."""
+"""The direct mode's answer on real captured outputs: an answer of at most
+:data:`~terminus_mcp.models.direct.backend.MIN_ANSWER_TOKENS` is never cut, and a summary of an
+output read only in part says so."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from terminus_mcp.agent.observation import clean_output, keep_tail
 from terminus_mcp.models.direct.answer import RunReport, fit, summarize
 from terminus_mcp.models.direct.backend import (
     DIRECT_NOTE,
@@ -51,3 +53,21 @@ def test_a_short_answer_is_never_cut() -> None:
         "3 problems (3 errors, 0 warnings)",
     ):
         assert fact in whole
+
+
+def test_a_summary_of_an_output_read_only_in_part_says_so() -> None:
+    """The loop shows the direct mode an output's last ``observation_chars`` only: wcwidth's
+    tox command (``--verbose``) printed its failures a million characters before the end, and
+    the answer gave the counts with no failing test and no word of what was not read."""
+    count = proxy_counter().count
+    output = (TOOL_OUTPUTS / "pytest-v.txt").read_text()
+    seen = keep_tail(clean_output(output).rstrip(), 300)  # as observe() cuts it
+    assert seen.startswith("[... ")
+    summary = summarize(seen, 1, timed_out=False, timeout_ms=60_000, kind=Kind.TEST, count=count)
+    cut = len(clean_output(output).rstrip()) - len(seen.split("\n", 1)[1])
+    assert summary[-1] == (
+        f"Note: only the output's last part was read (its first {cut} characters were cut); "
+        "failures it printed before that are not in this summary."
+    )
+    whole = summarize(output, 1, timed_out=False, timeout_ms=60_000, kind=Kind.TEST, count=count)
+    assert not any(line.startswith("Note: only") for line in whole)
