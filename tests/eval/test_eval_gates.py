@@ -51,15 +51,6 @@ async def test_builtin_suite_in_direct_mode_passes_the_gates(
 
 
 @pytest.mark.timeout(1800)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 11 open: the direct mode's recall on the realworld suite is below the 0.95 gate "
-        "(measured 0.49 before the digest fixes on main; the command-choice fixes of branch "
-        "`gates` raise 10 tasks to 0.82 and are not merged yet). Strict: once the suite passes, "
-        "this marker fails the run and must go."
-    ),
-)
 async def test_realworld_suite_in_direct_mode_passes_the_gates(
     tmp_path: Path, docker_client: object
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
+from terminus_mcp.models.direct.plan import plan_task
 from terminus_mcp.models.direct.probe import TOOLS, Workspace, read_probe
 from terminus_mcp.models.direct.project import Choice, candidates, choose, runnable_form
 from terminus_mcp.models.direct.query import PartKind, read_query
@@ -306,7 +307,7 @@ def test_a_ci_python_command_runs_as_python3_where_the_sandbox_has_no_python() -
             Choice("npx eslint .", "the eslint configuration .eslintrc.json"),
         ),
         (
-            "@@terminus-probe files\ntsconfig.json\nsrc/\n",
+            "@@terminus-probe localbin\ntsc\n@@terminus-probe files\ntsconfig.json\nsrc/\n",
             Kind.LINT,
             Choice("npx tsc -p . --noEmit", "tsconfig.json (a type check)"),
         ),
@@ -355,3 +356,142 @@ def test_the_probe_checks_every_program_the_rules_may_choose() -> None:
         for program in programs(choice.command)
     }
     assert constructed - set(TOOLS) == set()
+
+
+@pytest.mark.parametrize(
+    ("query", "runner"),
+    [
+        (
+            "Run the unit tests (they use unittest, not pytest) and summarize the failures.",
+            "unittest",
+        ),
+        ("Run the tests with pytest and report.", "pytest"),
+        ("Run the tests, with pytest or unittest.", None),
+        ("pytest-cov is not installed here. Run the test suite anyway.", None),
+        ("Run the tests instead of unittest.", None),
+        ("Run `python3 -m pytest -q` and report.", None),
+    ],
+)
+def test_the_test_runner_a_query_names_in_prose(query: str, runner: str | None) -> None:
+    assert read_query(query).test_runner == runner
+
+
+def test_a_pytest_command_runs_as_a_module_where_there_is_no_pytest_program() -> None:
+    """boltons' tox command ``pytest --doctest-modules {envsitepackagesdir}/boltons ...`` in a
+    sandbox with pytest installed as a module only (pip's ``--user`` or a venv off the PATH)."""
+    w = Workspace(runnable=frozenset({"python3"}))
+    assert runnable_form(w, "pytest --doctest-modules boltons ./tests") == (
+        "python3 -m pytest --doctest-modules boltons ./tests",
+        " (as `python3 -m pytest`: the sandbox has no `pytest` program)",
+    )
+    assert runnable_form(Workspace(), "pytest -q") == "the sandbox has no `pytest`"
+    assert runnable_form(w, "pytest-3 -q") == "the sandbox has no `pytest-3`"
+
+
+WCWIDTH_TOX = """\
+[testenv]
+deps = -r requirements-tests39.txt
+commands = {envpython} -m pytest --cov-config={toxinidir}/tox.ini {posargs:\\
+             --verbose \\
+             --junit-xml=.tox/results.{envname}.xml \\
+             --durations=3 \\
+             } \\
+          --log-format='%(levelname)s %(relativeCreated)2.2f %(filename)s:%(lineno)d %(message)s' \\
+          tests
+passenv = TEST_QUICK,TEST_KEYBOARD,TEST_RAW
+
+[testenv:compile]
+commands = python -m compileall {toxinidir}/wcwidth {toxinidir}/bin {toxinidir}/tests \\
+    {toxinidir}/docs
+"""
+"""wcwidth 0.2.13's tox.ini as published (its [testenv] and [testenv:compile] sections)."""
+
+
+def test_tox_commands_continued_on_the_next_line_are_one_command() -> None:
+    """Read line by line, the continued command became five, the last one `tests`."""
+    assert [c.command for c in tox_commands(WCWIDTH_TOX)] == [
+        "python3 -m pytest --cov-config=./tox.ini --verbose --junit-xml=.tox/results.py.xml "
+        "--durations=3 --log-format='%(levelname)s %(relativeCreated)2.2f %(filename)s:%(lineno)d "
+        "%(message)s' tests",
+        "python -m compileall ./wcwidth ./bin ./tests ./docs",
+    ]
+
+
+def test_path_arguments_do_not_name_the_step() -> None:
+    """``compileall ./tests`` compiles; it was taken for the test step."""
+    assert kind_of("python -m compileall ./wcwidth ./bin ./tests ./docs") is None
+    assert kind_of("bash tests/run.sh") is Kind.TEST
+    assert kind_of("./tests/run.sh") is Kind.TEST
+    assert kind_of("python3 -m pytest tests/unit") is Kind.TEST
+
+
+def test_a_pytest_command_drops_cov_options_without_pytest_cov() -> None:
+    """wcwidth's tox command passes --cov-config, and its addopts --cov options: without
+    pytest-cov, pytest stops on them before running a test."""
+    w = Workspace(runnable=frozenset({"python3"}), pytest_cov_missing=True)
+    command = tox_commands(WCWIDTH_TOX)[0].command
+    assert runnable_form(w, command) == (
+        "python3 -m pytest -o addopts='' --verbose --junit-xml=.tox/results.py.xml --durations=3 "
+        "--log-format='%(levelname)s %(relativeCreated)2.2f %(filename)s:%(lineno)d %(message)s' "
+        "tests",
+        " (without its --cov options and the configuration's addopts: they need pytest-cov, "
+        "which is not installed)",
+    )
+    installed = Workspace(runnable=frozenset({"python3"}))
+    assert runnable_form(installed, command) == (command, "")
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        # wcwidth's tox.ini: an option's name is not split into words.
+        ("python ./bin/update-tables.py --no-check-last-modified", None),
+        ("python3 -m pytest --log-format='%(levelname)s %(message)s' tests", Kind.TEST),
+        ("node --test", Kind.TEST),
+        # npx and python -m run the program named next.
+        ("npx eslint .", Kind.LINT),
+        ("npx tsc -p . --noEmit", Kind.LINT),
+        ("npx tsc -p .", Kind.BUILD),
+        ("npx tape 'test/**/*.js'", Kind.TEST),
+        ("python3 -m pip install -e .", Kind.INSTALL),
+        ("go vet ./...", Kind.LINT),
+    ],
+)
+def test_options_and_launchers_in_the_kind_of_a_command(command: str, kind: Kind | None) -> None:
+    assert kind_of(command) is kind
+
+
+CMAKE_PROJECT = (
+    "@@terminus-probe ctest\nyes\n@@terminus-probe make\nall\ntest\n"
+    "@@terminus-probe runnable\ncmake\nctest\nmake\n"
+    "@@terminus-probe files\nCMakeLists.txt\nMakefile\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "command"),
+    [
+        # cJSON's task: "build/" is the folder ctest reads, not a request to build.
+        (
+            "The project is already built in build/ with cmake. Run the test suite with "
+            "`ctest --test-dir build --output-on-failure` and report which tests fail.",
+            "ctest --test-dir build --output-on-failure",
+        ),
+        # The named command configures, builds and tests: no other build command.
+        (
+            "Configure, build and test with `cmake -S . -B build && cmake --build build && "
+            "ctest --test-dir build --output-on-failure`, and report the failing tests.",
+            "cmake -S . -B build && cmake --build build && ctest --test-dir build "
+            "--output-on-failure",
+        ),
+    ],
+)
+def test_a_step_the_named_command_does_needs_no_other_command(query: str, command: str) -> None:
+    plan = plan_task(read_query(query), read_probe(CMAKE_PROJECT))
+    assert [a.command for a in plan.actions] == [command]
+    assert plan.not_done == []
+
+
+def test_a_named_command_leaves_the_other_steps_to_the_rules() -> None:
+    plan = plan_task(read_query("Run `make` and then run the tests."), read_probe(CMAKE_PROJECT))
+    assert [a.command for a in plan.actions] == ["make", "make test"]

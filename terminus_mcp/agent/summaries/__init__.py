@@ -11,8 +11,8 @@ failures of each; the generic digest applies when none does.
 Formats: pytest (plain, ``-q``, ``-v``, xdist, stopped early, collection errors), unittest,
 jest, vitest, mocha, ``node --test`` (spec and TAP), TAP 13/14 (node-tap, ``prove``), ``go
 test``/``go build``/``go vet``, cargo (``test`` and ``build``), Maven Surefire and Gradle
-consoles, JUnit XML reports, gcc/clang/ld/make, javac, tsc, eslint, ruff, flake8, mypy,
-uncaught Node.js errors.
+consoles, JUnit XML reports, CTest (with Unity's failure lines), gcc/clang/ld/make, javac,
+tsc, eslint, ruff, flake8, mypy, uncaught Node.js errors.
 
 Bad input never raises: output is first cleaned (:mod:`.clean`: ANSI codes, carriage-return
 progress bars, control characters, giant lines trimmed in the middle); binary output and a
@@ -49,6 +49,7 @@ from collections.abc import Callable
 from terminus_mcp.agent.summaries.base import Digest, clip, dedupe, project_paths
 from terminus_mcp.agent.summaries.clean import clean
 from terminus_mcp.agent.summaries.compilers import digest_compiler
+from terminus_mcp.agent.summaries.ctest import digest_ctest
 from terminus_mcp.agent.summaries.generic import digest_generic
 from terminus_mcp.agent.summaries.go import digest_go
 from terminus_mcp.agent.summaries.java_builds import digest_gradle, digest_maven
@@ -87,6 +88,7 @@ _DIGESTERS: tuple[Digester, ...] = (
     digest_maven,
     digest_gradle,
     digest_junit_xml,
+    digest_ctest,
     digest_mypy,
     digest_ruff,
     digest_flake8,
@@ -151,9 +153,47 @@ def _with_make_errors(found: Digest, text: str) -> Digest:
     return Digest(found.headline, [*found.details, *extra], found.tool) if extra else found
 
 
+_FINDING = re.compile(
+    r"^- (?!\.\.\. and )(?P<name>.+?)(?: \(error\))?(?: at \S+)?: (?P<message>.+)$"
+)
+SAME_MESSAGE_GROUP = 3
+"""Failures (or findings) with one message, from this many on, are shown once with the others'
+names."""
+
+
+def _same_message_once(details: list[str]) -> list[str]:
+    """Each message that :data:`SAME_MESSAGE_GROUP` or more failing tests or findings share,
+    shown once, then ``- ... and N more with the same message: NAME, ...`` (ten test modules
+    that fail on one ImportError, fourteen ``no-var`` warnings)."""
+    groups: dict[str, list[int]] = {}
+    for index, line in enumerate(details):
+        found = _FINDING.match(line)
+        if found:
+            groups.setdefault(found.group("message"), []).append(index)
+    merged: dict[int, str] = {}
+    dropped: set[int] = set()
+    for indexes in groups.values():
+        if len(indexes) < SAME_MESSAGE_GROUP:
+            continue
+        names = [m.group("name") for i in indexes[1:] if (m := _FINDING.match(details[i]))]
+        merged[indexes[0]] = (
+            f"- ... and {len(names)} more with the same message: {', '.join(names)}"
+        )
+        dropped.update(indexes[1:])
+    kept = []
+    for index, line in enumerate(details):
+        if index in dropped:
+            continue
+        kept.append(line)
+        if index in merged:
+            kept.append(merged[index])
+    return kept
+
+
 def _finish(found: Digest) -> Digest:
-    """Paths as the project sees them, and no line twice."""
-    details = dedupe([project_paths(line) for line in found.details])
+    """Paths as the project sees them, no line twice, and a message many failures share
+    once."""
+    details = _same_message_once(dedupe([project_paths(line) for line in found.details]))
     return Digest(headline=project_paths(found.headline), details=details, tool=found.tool)
 
 

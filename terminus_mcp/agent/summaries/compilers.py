@@ -31,6 +31,11 @@ _LINKER = re.compile(
     r"(?:^(?P<loc>[^\s:]+:\d+)(?::\([^)]*\))?: )?"  # binutils 2.44: main.c:9:(.text+0x5a):
     r"(?P<what>undefined reference to .*|multiple definition of .*|cannot find -l[^\s:]+.*)$"
 )
+_IN_FUNCTION = re.compile(
+    r"^(?P<path>[^\s:][^:\n]*): In (?:static |member |)(?:function|constructor|destructor) "
+    r"(?P<name>[‘'`].+?[’'])"
+)
+"""gcc's context line before a diagnostic: ``cJSON.c: In function ‘print_number’:``."""
 _JAVAC_DETAIL = re.compile(r"^\s+(symbol|location|required|found|reason):\s+(.*\S)\s*$")
 _MAKE_ERROR = re.compile(r"^g?make(?:\[\d+\])?: \*\*\* .*$")
 _FLAG = re.compile(r"\[(-W[\w=+-]+)\]$")
@@ -80,7 +85,12 @@ def _javac_details(following: list[str]) -> str:
 def _diagnostics(lines: list[str]) -> list[tuple[str, str, str]]:
     """(kind, location, message) of each diagnostic; an error's message carries its details."""
     found = []
+    function: tuple[str, str] | None = None
     for index, line in enumerate(lines):
+        context = _IN_FUNCTION.match(line)
+        if context:
+            function = (context.group("path"), context.group("name"))
+            continue
         match = _diagnostic(line)
         if not match:
             continue
@@ -89,6 +99,8 @@ def _diagnostics(lines: list[str]) -> list[tuple[str, str, str]]:
         details = _javac_details(lines[index + 1 :]) if kind == "error" else ""
         if details:
             message += f" ({details})"
+        if kind == "error" and function and match[1].startswith(function[0] + ":"):
+            message += f" (in function {function[1]})"
         found.append((kind, workspace_relative(match[1]), message))
     return found
 

@@ -143,8 +143,12 @@ def digest_maven(output: str) -> Digest | None:
         failures, MAX_TESTS, "failing tests"
     )
     if builds and builds[-1] == "FAILURE" and not details:
-        first = next((t for level, t in logged if level == "ERROR" and t.strip()), "")
-        if first:
+        errors = [t.strip() for level, t in logged if level == "ERROR" and t.strip()]
+        if errors:
+            first = errors[0]
+            if first.endswith(":") and len(errors) > 1:
+                # "... could not be resolved:" - the cause is the next line.
+                first += " " + errors[1]
             details.append(clip(f"First error: {first}", FAILURE_CHARS))
     return Digest("; ".join(parts), details, tool="maven")
 

@@ -11,7 +11,9 @@ from terminus_mcp.agent.summaries.base import workspace_relative as relative
 
 _HEADER = re.compile(r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\S+) \((?P<id>[^)]*)\)")
 _RULE = re.compile(r"^(?:=|-){20,}$")
-MAX_PER_TEST = 3
+MAX_PER_TEST = 2
+"""Failures shown per test name: a data-driven test fails once per case, and two cases show
+the pattern (the count says how many more)."""
 MAX_DESCRIPTION = 4
 """Lines of a test's description unittest may print between a FAIL header and its rule."""
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>\S+))?')

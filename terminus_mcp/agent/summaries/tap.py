@@ -24,7 +24,13 @@ _POINT = re.compile(r"^(?P<indent>\s*)(?P<not>not )?ok\b(?: \d+)?(?: -)?\s*(?P<d
 _DIRECTIVE = re.compile(r"\s+#\s*(?P<what>TODO|SKIP|time=)\S*.*$", re.IGNORECASE)
 _PLAN = re.compile(r"^(?P<indent>\s*)1\.\.(?P<count>\d+)")
 _SUBTEST = re.compile(r"^(?P<indent>\s*)# Subtest: (?P<name>.+)$")
-_NODE_COUNT = re.compile(r"^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$")
+_NODE_COUNT = re.compile(r"^# (tests|suites|pass|fail|cancelled|skipped|todo)\s+(\d+)$")
+_OWN_COUNTS = re.compile(r"^#\s*(?P<text>.*\b\d+ (?:tests?|passed|failed)\b.*?)\s*$")
+"""A producer's own summary comment, such as ``# 24 tests, 12 passed, 12 failed``."""
+_DIAGNOSTIC = re.compile(r"^#(?:\s{2,}|\t)(?P<text>\S.*?)\s*$")
+"""A diagnostic comment under a test point (indented after ``#``, as Test::More and libtap
+print them; a test group's name, ``# name``, is not)."""
+_DIAGNOSTIC_AT = re.compile(r"^(?P<location>[\w./-]+\.\w+:\d+(?::\d+)?):\s*(?P<message>.*)$")
 _TAP_TOTALS = re.compile(
     r"^# \{ total: (?P<total>\d+), pass: (?P<pass>\d+)(?:, fail: (?P<fail>\d+))?"
 )
@@ -127,6 +133,24 @@ def _message(fields: dict[str, str]) -> str:
     return fields.get("type", "")
 
 
+def _diagnostics(lines: list[str], start: int) -> tuple[str, str] | None:
+    """The location and message of the diagnostic comments right after a test point
+    (``#   test/test.c:35: expected "right", got "right "``), when there are any."""
+    found = []
+    for line in lines[start : start + 8]:
+        diagnostic = _DIAGNOSTIC.match(line)
+        if diagnostic:
+            found.append(diagnostic.group("text"))
+        elif _POINT.match(line) or _PLAN.match(line) or line.startswith("#"):
+            break
+    if not found:
+        return None
+    at = _DIAGNOSTIC_AT.match(found[0])
+    if at:
+        return at.group("location"), joined([at.group("message"), *found[1:]], 4)
+    return "", joined(found, 4)
+
+
 def _failures(lines: list[str]) -> tuple[list[str], int, int]:
     """Failure lines of every leaf ``not ok``, and the counts of leaf points (all, failed)."""
     subtests: dict[int, str] = {}
@@ -160,6 +184,8 @@ def _failures(lines: list[str]) -> tuple[list[str], int, int]:
             ancestors = ancestors[:-1]
         location = _location(fields)
         message = _message(fields)
+        if not fields:
+            location, message = _diagnostics(lines, index + 1) or (location, message)
         is_file = name.endswith((".js", ".mjs", ".cjs", ".ts")) and "/" in name
         if is_file and message in ("test failed", ""):
             cause = file_crash_cause(lines, name)
@@ -192,6 +218,8 @@ def digest_tap(output: str) -> Digest | None:
         count = int(totals.group("total"))
         headline = f"{count} tests, {totals.group('pass')} pass, {totals.group('fail') or 0} fail"
         headline = headline if count else "no tests ran (0 tests)"
+    elif own := next((m for line in reversed(lines) if (m := _OWN_COUNTS.match(line))), None):
+        headline = own.group("text")  # the producer's own counts, as it printed them
     elif total:
         headline = f"{plural(total, 'test')}, {total - failed} pass, {failed} fail"
     else:

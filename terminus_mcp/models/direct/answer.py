@@ -37,6 +37,8 @@ _CARGO_ZERO = re.compile(r"^running 0 tests$", re.MULTILINE)
 _PY_TRACEBACK = re.compile(r"^Traceback \(most recent call last\):$", re.MULTILINE)
 _PYTEST_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _STACK_LINE = re.compile(r"^\s+at\s")
+_CUT_START = re.compile(r"^\[\.\.\. (?P<count>\d+) characters cut(?:; [^\]]*)? \.\.\.\]\n")
+"""The marker an observation starts with when only the output's end was kept."""
 MAX_TRACEBACK_LINES = 40
 
 
@@ -102,7 +104,29 @@ def summarize(
     kind: Kind | None,
     count: Counter,
 ) -> list[str]:
-    """The ``Summary:`` lines for one command, never longer than its tidied output."""
+    """The ``Summary:`` lines for one command, never longer than its tidied output; when only
+    the output's end was read, a note says so (what it printed first is not summarized)."""
+    cut = _CUT_START.match(output)
+    lines = _summary_lines(
+        output, exit_code, timed_out=timed_out, timeout_ms=timeout_ms, kind=kind, count=count
+    )
+    if cut:
+        lines.append(
+            f"Note: only the output's last part was read (its first {cut.group('count')} "
+            "characters were cut); failures it printed before that are not in this summary."
+        )
+    return lines
+
+
+def _summary_lines(
+    output: str,
+    exit_code: int | None,
+    *,
+    timed_out: bool,
+    timeout_ms: int,
+    kind: Kind | None,
+    count: Counter,
+) -> list[str]:
     status = status_phrase(exit_code, timed_out=timed_out, timeout_ms=timeout_ms)
     lines = tidy(output)
     digest = _dedupe(
@@ -201,15 +225,17 @@ def fit(
     *,
     raw_tokens: int,
     floor: int,
+    never_cut: int,
     count: Counter,
 ) -> str:
     """The rendered answer, with the summaries together at most ``raw_tokens`` (or ``floor``,
     whichever is more): the longest summaries lose middle lines until they fit (or every one is
-    down to three lines). The frame (note, reasons, command lines, "Not done:") is not cut."""
+    down to three lines). The frame (note, reasons, command lines, "Not done:") is not cut, and
+    an answer of at most ``never_cut`` tokens is not cut at all."""
     frame = count(
         render(frame_head, [RunReport(r.command, [], r.chose) for r in reports], frame_tail)
     )
-    budget = frame + max(raw_tokens, floor)
+    budget = max(frame + max(raw_tokens, floor), never_cut)
     current = list(reports)
     answer = render(frame_head, current, frame_tail)
     while count(answer) > budget:

@@ -29,6 +29,7 @@ from terminus_mcp.models.direct.answer import (
     traceback_lines,
     without_repeats,
 )
+from terminus_mcp.models.direct.attempts import gave_way
 from terminus_mcp.models.direct.plan import ADVICE, Plan, needs_probe, plan_task
 from terminus_mcp.models.direct.probe import Workspace, probe_command, query_words, read_probe
 from terminus_mcp.models.direct.query import read_query
@@ -40,6 +41,11 @@ COMMAND_TIMEOUT_MS = 600_000
 MIN_SUMMARY_TOKENS = 80
 """Summaries up to this size together are never cut, so a command with a tiny output keeps its
 status line and the output whole."""
+MIN_ANSWER_TOKENS = 200
+"""Answers up to this size are never cut: the frame (note, the chosen command and why, command
+lines, statuses) alone needs about 60 tokens, and a short output's findings (three compiler
+errors, a few failing tests) about 100 more; cutting them would lose the answer to save less
+than a re-run costs."""
 
 
 def _runs(messages: Sequence[ChatMessage]) -> list[tuple[str, ObservedResult]]:
@@ -85,6 +91,8 @@ def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -
             kind=action.kind if action else None,
             count=count,
         )
+        if action and action.gave_way:
+            summary = summary[:1]  # its reason is on the line above; the output says no more
         reports.append(RunReport(command, summary, action.chose if action else None))
     tail: list[str] = []
     if plan.traceback:
@@ -107,6 +115,7 @@ def _answer(plan: Plan, runs: list[tuple[str, ObservedResult]], stopped: bool) -
         tail,
         raw_tokens=raw,
         floor=MIN_SUMMARY_TOKENS,
+        never_cut=MIN_ANSWER_TOKENS,
         count=count,
     )
     return ModelReply(content=answer, complete=not not_done)
@@ -160,7 +169,12 @@ class DirectBackend:
         else:
             (_, probe), *done = runs
             workspace = read_probe(probe.output)
-        plan = plan_task(reading, workspace)
+        failed = {
+            command: why
+            for command, observed in done
+            if (why := gave_way(observed.output, observed.exit_code)) is not None
+        }
+        plan = plan_task(reading, workspace, failed)
         out_of_turns = bool(messages) and messages[-1].content == LAST_TURN_MESSAGE
         if len(done) < len(plan.actions) and not out_of_turns:
             return _call(plan.actions[len(done)].command)

@@ -123,7 +123,7 @@ def ci_commands(files: dict[str, str]) -> list[SourcedCommand]:
 
 
 _TOX_SUBSTITUTIONS = (
-    (re.compile(r"\{posargs:([^}]*)\}"), r"\1"),
+    (re.compile(r"\{posargs:([^{}]*)\}"), r"\1"),
     (re.compile(r"\{posargs\}"), ""),
     (re.compile(r"\{toxinidir\}/?"), "./"),
     (re.compile(r"\{envpython\}"), "python3"),
@@ -144,8 +144,11 @@ def tox_commands(text: str) -> list[SourcedCommand]:
     commands: list[SourcedCommand] = []
     for section in sorted(sections, key=lambda s: s != "testenv"):
         value = parser.get(section, "commands", fallback="")
+        # A line ending in a backslash goes on on the next one.
+        value = re.sub(r"\\[ \t]*\n", " ", value)
+        envname = section.partition(":")[2] or "py"
         for line in value.splitlines():
-            line = line.strip().lstrip("-").strip()
+            line = line.strip().lstrip("-").strip().replace("{envname}", envname)
             for pattern, replacement in _TOX_SUBSTITUTIONS:
                 line = pattern.sub(replacement, line)
             line = " ".join(line.split())

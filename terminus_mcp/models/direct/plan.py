@@ -6,17 +6,20 @@ it) or in ``not_done`` with the reason; statements are context and need neither.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from terminus_mcp.models.direct.probe import Workspace
 from terminus_mcp.models.direct.project import Choice, choose
 from terminus_mcp.models.direct.query import Part, PartKind, Reading
-from terminus_mcp.models.direct.steps import Kind, kind_of, programs
+from terminus_mcp.models.direct.steps import Kind, kind_of, kinds_of, programs
 
 ADVICE = (
     "name the command to run in backticks (for example `make test`), or configure a model "
     "(--backend openai --base-url URL)"
 )
+MAX_TRIES = 3
+"""Commands tried for one step, at most, when the ones before could not do it."""
 _VERSION_FLAGS = {"go": "version", "java": "-version", "javac": "-version"}
 
 
@@ -29,6 +32,8 @@ class Action:
     """The step it does, when known (a test step is checked for "no tests ran")."""
     chose: str | None = None
     """Why the rules chose it, when the query did not name it."""
+    gave_way: str | None = None
+    """Why it could not do its step, when it ran and the next candidate was tried."""
 
 
 @dataclass
@@ -55,7 +60,20 @@ def _starts_runnable(w: Workspace, command: str) -> bool:
     return bool(first) and w.can_run(first[0])
 
 
-def _step(plan: Plan, w: Workspace, part: Part, kind: Kind) -> None:
+def _step(
+    plan: Plan,
+    w: Workspace,
+    part: Part,
+    kind: Kind,
+    runner: str | None,
+    failed: Mapping[str, str],
+    named: set[Kind],
+) -> None:
+    """Choose the command for one step; a chosen command that ran and could not do the step
+    at all (``failed``: command to why) gives way to the next candidate. A step a command the
+    query names does (``named``) needs no other command."""
+    if kind in named:
+        return
     if kind is Kind.INSTALL and w.setup:
         plan.done.append(f"{part.text}: done by the project's environment setup (`{w.setup}`)")
         return
@@ -66,12 +84,24 @@ def _step(plan: Plan, w: Workspace, part: Part, kind: Kind) -> None:
             "TERMINUS_NETWORK=true or `network = true` in the settings)",
         )
         return
-    choice = choose(w, kind)
-    if isinstance(choice, Choice):
+    tried: list[str] = []
+    while True:
+        choice = choose(w, kind, runner, skip=tried)
+        if not isinstance(choice, Choice):
+            if not tried:
+                plan.skip(part.text, choice.reason)
+            return
         line = f"Chose `{choice.command}` to {kind.value}: {choice.reason}."
-        plan.add(Action(choice.command, kind, line))
-    else:
-        plan.skip(part.text, choice.reason)
+        why = failed.get(choice.command)
+        if why is None or len(tried) >= MAX_TRIES - 1:
+            plan.add(Action(choice.command, kind, line))
+            return
+        line = (
+            f"Tried `{choice.command}` to {kind.value}: {choice.reason}; it could not "
+            f"{kind.value}: {why.rstrip('.')}."
+        )
+        plan.add(Action(choice.command, kind, line, gave_way=why))
+        tried.append(choice.command)
 
 
 def _version(plan: Plan, w: Workspace, part: Part) -> None:
@@ -111,8 +141,19 @@ def needs_probe(reading: Reading) -> bool:
     )
 
 
-def plan_task(reading: Reading, w: Workspace) -> Plan:
-    """The commands for ``reading`` in workspace ``w``, and what will not be done."""
+def plan_task(reading: Reading, w: Workspace, failed: Mapping[str, str] | None = None) -> Plan:
+    """The commands for ``reading`` in workspace ``w``, and what will not be done. ``failed``:
+    the commands run so far that could not do their step at all, with why
+    (:func:`~terminus_mcp.models.direct.attempts.gave_way`)."""
+    failed = failed or {}
+    named_kinds = {
+        kind
+        for command in [
+            *reading.explicit,
+            *(s for p in reading.parts for s in p.spans if _starts_runnable(w, s)),
+        ]
+        for kind in kinds_of(command)
+    }
     plan = Plan()
     for command in reading.explicit:
         plan.add(Action(command, kind_of(command)))
@@ -133,7 +174,7 @@ def plan_task(reading: Reading, w: Workspace) -> Plan:
                 continue
         if kind is PartKind.STEP:
             for step in part.steps:
-                _step(plan, w, part, step)
+                _step(plan, w, part, step, reading.test_runner, failed, named_kinds)
         elif kind is PartKind.VERSION:
             _version(plan, w, part)
         elif kind is PartKind.TRACEBACK:
@@ -156,7 +197,7 @@ def plan_task(reading: Reading, w: Workspace) -> Plan:
             covered = {a.kind for a in plan.actions}
             for step in part.steps:
                 if step not in covered:
-                    _step(plan, w, part, step)
+                    _step(plan, w, part, step, reading.test_runner, failed, named_kinds)
     if not plan.actions:
         for part in reports:
             plan.skip(part.text, f"nothing was run to report on; {ADVICE}")

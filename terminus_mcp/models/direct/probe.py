@@ -34,6 +34,17 @@ CI_FILE_CHARS = 6000
 MAX_FILES = 300
 MAX_TARGETS = 300
 MAX_WORDS = 3000
+TEST_SCRIPTS = (
+    "tests/run*.sh test/run*.sh tests/test.sh test/test.sh run_tests.sh run-tests.sh "
+    "runtests.sh test.sh tests.sh scripts/test.sh scripts/run_tests.sh scripts/run-tests.sh"
+)
+"""Where projects without a test runner keep the script that runs their test suites."""
+PYTHON_TESTS = (
+    "test_*.py *_test.py tests/test_*.py tests/*_test.py test/test_*.py "
+    "*/tests/test_*.py */tests/*_test.py src/*/tests/test_*.py"
+)
+"""Where Python test files are looked for: the top, tests/ or test/, and the tests/ folder of a
+package (``toolz/tests/``, ``src/pkg/tests/``)."""
 TOOLS = (
     "mkdir",
     "find",
@@ -62,6 +73,7 @@ TOOLS = (
     "javac",
     "gcc",
     "cc",
+    "tsc",
 )
 """Programs the command choice may pick; the probe checks which of them the sandbox has."""
 
@@ -99,9 +111,19 @@ def probe_command(words: Iterable[str]) -> str:
         ),
         _section(
             "pytests",
-            "ls -1d test_*.py *_test.py tests/test_*.py tests/*_test.py test/test_*.py "
-            "2>/dev/null | head -n 5",
+            f"ls -1d {PYTHON_TESTS} 2>/dev/null | head -n 5",
         ),
+        _section(
+            "testscripts",
+            f'for f in {TEST_SCRIPTS}; do [ -f "$f" ] && [ -x "$f" ] && echo "$f"; done '
+            "| head -n 3",
+        ),
+        _section(
+            "nocov",
+            "grep -sqE -- '--cov' pytest.ini setup.cfg tox.ini pyproject.toml "
+            "&& ! python3 -c 'import pytest_cov' 2>/dev/null && echo yes",
+        ),
+        _section("localbin", "ls -1 node_modules/.bin 2>/dev/null | head -n 300"),
         _section(
             "make",
             "if [ -f Makefile ] || [ -f makefile ] || [ -f GNUmakefile ]; then "
@@ -147,7 +169,13 @@ class Workspace:
     ctest: bool = False
     """``CMakeLists.txt`` registers tests (``enable_testing``, ``add_test``, ``CTest``)."""
     python_tests: tuple[str, ...] = ()
-    """A few Python test files (``test_*.py``, ``*_test.py``) at the top, in tests/ or test/."""
+    """A few Python test files (``test_*.py``, ``*_test.py``): :data:`PYTHON_TESTS`."""
+    test_scripts: tuple[str, ...] = ()
+    """Executable test scripts (:data:`TEST_SCRIPTS`), such as ``tests/run.sh``."""
+    pytest_cov_missing: bool = False
+    """The pytest configuration passes ``--cov`` options, and pytest-cov is not installed."""
+    local_bins: frozenset[str] = frozenset()
+    """Programs the project installed in ``node_modules/.bin``."""
     java_sources: bool = False
     """There are ``.java`` files under ``src/``."""
     network: bool | None = None
@@ -236,6 +264,9 @@ def read_probe(output: str) -> Workspace:
         config_sections=names("config"),
         ctest="yes" in names("ctest"),
         python_tests=tuple(sorted(names("pytests"))),
+        test_scripts=tuple(sorted(names("testscripts"))),
+        pytest_cov_missing="yes" in names("nocov"),
+        local_bins=names("localbin"),
         java_sources=bool(names("java")),
         network=bool(interfaces - {"lo"}) if interfaces else None,
         setup=text("setup"),

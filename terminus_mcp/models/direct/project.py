@@ -8,9 +8,14 @@ The evidence is ranked; the first candidate the sandbox can run wins:
 3. Makefile targets that ``make -qp`` lists (never guessed from the file's text);
 4. ``package.json`` scripts that exist (npm's placeholder ``echo "Error: no test specified" &&
    exit 1`` is no test script);
-5. pytest configuration or Python test files;
-6. Cargo.toml, go.mod, pom.xml, build.gradle(.kts), a .sln or .csproj, and CMakeLists.txt
-   (with tests registered for ``ctest``).
+5. an executable test script (``tests/run.sh``, ``run_tests.sh``, ...);
+6. pytest configuration or Python test files (at the top, in tests/, or in a package's tests/);
+7. Cargo.toml, go.mod, pom.xml, build.gradle(.kts), a .sln or .csproj, and CMakeLists.txt
+   (with tests registered for ``ctest``); tsconfig.json (``tsc``, the project's own when it
+   installed one); Java sources under ``src/`` with no build file (``javac``).
+
+A test runner the query names ("they use unittest, not pytest") puts the candidates that run it
+first, then the runner's own command.
 
 To install the dependencies, the manifests come first (a lock file or requirements say what
 the project needs; CI install steps mostly set up the machine).
@@ -22,7 +27,7 @@ A manifest alone never wins a step it has no command for: a ``package.json`` wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
@@ -40,6 +45,10 @@ from terminus_mcp.models.direct.steps import (
 PYTEST = "python3 -m pytest -p no:cacheprovider"
 """``-p no:cacheprovider``: no ``.pytest_cache`` left behind in the user's workspace."""
 CMAKE_BUILD = "cmake -S . -B build && cmake --build build"
+JAVAC = "mkdir -p out && javac -d out $(find src -name '*.java')"
+"""Java sources with no build file: compiled into ``out/``, kept apart from the sources."""
+RUNNER_COMMANDS = {"unittest": "python3 -m unittest", "pytest": PYTEST}
+"""The command of each test runner a query may name (:data:`.query.TEST_RUNNERS`)."""
 NPM_PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)
 """npm init's default test script: ``echo "Error: no test specified" && exit 1``."""
 
@@ -88,6 +97,9 @@ def candidates(w: Workspace, kind: Kind) -> Iterator[Choice]:
         if body is not None and not NPM_PLACEHOLDER.search(body):
             command = "npm test" if name == "test" else f"npm run {name}"
             yield Choice(command, f"package.json script `{name}`: {body}")
+    if kind is Kind.TEST:
+        for script in w.test_scripts:
+            yield Choice(f"./{script}", f"the test script {script}")
     if kind is not Kind.INSTALL:
         yield from _manifests(w, kind)
 
@@ -173,13 +185,18 @@ def _manifests(w: Workspace, kind: Kind) -> Iterator[Choice]:
         eslint = sorted(f for f in w.files if f.startswith((".eslintrc", "eslint.config.")))
         if eslint:
             yield Choice("npx eslint .", f"the eslint configuration {eslint[0]}")
-        if w.has("tsconfig.json"):
-            yield Choice("npx tsc -p . --noEmit", "tsconfig.json (a type check)")
-    if kind is Kind.BUILD and w.java_sources and not gradle_file and not w.has("pom.xml"):
-        yield Choice(
-            "mkdir -p out && javac -d out $(find src -name '*.java')",
-            "Java sources under src/ and no build file",
-        )
+    if w.has("tsconfig.json") and kind in (Kind.LINT, Kind.BUILD):
+        check = " --noEmit" if kind is Kind.LINT else ""
+        reason = "tsconfig.json" + (" (a type check)" if check else "")
+        if "tsc" in w.local_bins:
+            # The project's own TypeScript; without it npx would download one.
+            yield Choice(f"npx tsc -p .{check}", reason)
+            yield Choice(f"./node_modules/.bin/tsc -p .{check}", reason)
+        else:
+            yield Choice(f"tsc -p .{check}", reason)
+    java_build = ("pom.xml", "build.gradle", "build.gradle.kts", "build.xml")
+    if kind is Kind.BUILD and w.java_sources and not w.has(*java_build):
+        yield Choice(JAVAC, "Java sources under src/ and no build file")
     if kind is Kind.BUILD and is_python:
         yield Choice("python3 -m compileall -q .", "Python sources (a byte-compile check)")
 
@@ -224,10 +241,31 @@ def runnable_form(w: Workspace, command: str) -> tuple[str, str] | str:
         command = re.sub(r"(?<![\w/.-])python(?=\s)", "python3", command)
         note += " (as `python3`: the sandbox has no `python`)"
         lacking = []
+    if lacking == ["pytest"] and w.can_run("python3"):
+        command = re.sub(r"(?<![\w/.-])pytest(?=\s|$)", "python3 -m pytest", command, count=1)
+        note += " (as `python3 -m pytest`: the sandbox has no `pytest` program)"
+        lacking = []
     if lacking:
         return f"the sandbox has no {', '.join(f'`{p}`' for p in lacking)}"
+    if w.pytest_cov_missing and "pytest" in command.split() and "addopts=" not in command:
+        # pytest stops on the unknown --cov options before it runs a test.
+        command = _without_cov(command)
+        note += (
+            " (without its --cov options and the configuration's addopts: they need "
+            "pytest-cov, which is not installed)"
+        )
     missing = _missing_target(w, command)
     return missing if missing else (command, note)
+
+
+_COV_OPTION = re.compile(r"\s--cov(?:-[\w-]+)?(?:=\S+)?(?=\s|$)")
+
+
+def _without_cov(command: str) -> str:
+    """A pytest command without pytest-cov's options and with the configuration's addopts
+    (which pass them too) left out."""
+    command = _COV_OPTION.sub("", command)
+    return re.sub(r"(?<![\w/.-])pytest(?=\s|$)", "pytest -o addopts=''", command, count=1)
 
 
 def _own_evidence(w: Workspace, command: str) -> str | None:
@@ -245,11 +283,32 @@ def _own_evidence(w: Workspace, command: str) -> str | None:
     return None
 
 
-def choose(w: Workspace, kind: Kind) -> Choice | NoChoice:
-    """The best runnable command for ``kind``, or why there is none."""
+def _named_first(found: Iterator[Choice], runner: str) -> Iterator[Choice]:
+    """The candidates that run ``runner`` first, then the runner's own command, then the
+    others."""
+    rest = []
+    for candidate in found:
+        if runner in candidate.command.split():
+            yield Choice(candidate.command, f"{candidate.reason}; the query names {runner}")
+        else:
+            rest.append(candidate)
+    if runner in RUNNER_COMMANDS:
+        yield Choice(RUNNER_COMMANDS[runner], f"the query says the tests use {runner}")
+    yield from rest
+
+
+def choose(
+    w: Workspace, kind: Kind, runner: str | None = None, skip: Collection[str] = ()
+) -> Choice | NoChoice:
+    """The best runnable command for ``kind``, or why there is none; with ``runner`` (a test
+    runner the query names), the commands that run it first. Commands in ``skip`` (tried
+    already) are passed over."""
     skipped: list[tuple[Choice, str]] = []
     seen: set[str] = set()
-    for candidate in candidates(w, kind):
+    found = candidates(w, kind)
+    if runner and kind is Kind.TEST:
+        found = _named_first(found, runner)
+    for candidate in found:
         if candidate.command in seen:
             continue
         seen.add(candidate.command)
@@ -258,6 +317,8 @@ def choose(w: Workspace, kind: Kind) -> Choice | NoChoice:
             skipped.append((candidate, form))
             continue
         command, note = form
+        if command in skip:
+            continue
         reason = candidate.reason
         own = _own_evidence(w, command)
         if own and candidate.reason.endswith(" runs it"):

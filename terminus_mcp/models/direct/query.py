@@ -152,6 +152,8 @@ class Reading:
     parts: list[Part] = field(default_factory=list)
     bare: str | None = None
     """The whole query, when it may be a command line itself."""
+    test_runner: str | None = None
+    """The test runner the query says the tests use (``they use unittest, not pytest``)."""
 
     @property
     def words(self) -> set[str]:
@@ -217,7 +219,11 @@ def _version_tools(text: str) -> tuple[str, ...]:
     return ()
 
 
+_PATH = re.compile(r"\S*/\S*")
+
+
 def _steps(text: str) -> tuple[Kind, ...]:
+    text = _PATH.sub(" ", text)  # build/ and tests/ are folders, not steps
     found = []
     if _INSTALL.search(text):
         found.append(Kind.INSTALL)
@@ -304,8 +310,30 @@ def _bare(query: str) -> str | None:
     return single.rstrip(".")
 
 
+TEST_RUNNERS = ("unittest", "pytest")
+"""Test runners a query may name in prose, each with a command of its own."""
+_RUNNER = re.compile(
+    r"(?:\b(not|no|without|instead\s+of|rather\s+than)\s+)?\b("
+    + "|".join(TEST_RUNNERS)
+    + r")\b(?![\w-])",  # pytest-cov is a plugin, not the runner
+    re.IGNORECASE,
+)
+
+
+def _test_runner(text: str) -> str | None:
+    """The one test runner ``text`` names and does not rule out (``not pytest``)."""
+    named = {m[2].lower() for m in _RUNNER.finditer(text) if not m[1]}
+    return named.pop() if len(named) == 1 else None
+
+
 def read_query(query: str) -> Reading:
-    """Read ``query`` into its explicit commands, its parts, and the bare command it may be."""
+    """Read ``query`` into its explicit commands, its parts, the bare command it may be, and the
+    test runner it names in prose."""
     explicit, rest = _explicit(query)
     bare = _bare(query) if not explicit else None
-    return Reading(explicit=list(dict.fromkeys(explicit)), parts=_parts(rest), bare=bare)
+    return Reading(
+        explicit=list(dict.fromkeys(explicit)),
+        parts=_parts(rest),
+        bare=bare,
+        test_runner=_test_runner(_SPAN.sub(" ", rest)),
+    )

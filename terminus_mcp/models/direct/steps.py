@@ -42,9 +42,10 @@ _LINTERS = _set(
     "ruff flake8 pylint mypy pyright black isort eslint prettier golangci-lint shellcheck "
     "pre-commit clippy stylelint"
 )
-_LINT_WORDS = _set("lint linter linters typecheck type-check clippy fmt format")
+_LINT_WORDS = _set("lint linter linters typecheck type-check clippy fmt format vet noemit")
 _TEST_WORDS = _set(
-    "test tests check pytest ctest jest vitest mocha unittest tox nox spec specs verify testing"
+    "test tests check pytest ctest jest vitest mocha unittest tox nox spec specs verify testing "
+    "tape tap ava"
 )
 _BUILD_WORDS = _set(
     "build compile make cmake ninja assemble tsc gcc g++ cc clang javac rustc configure"
@@ -75,9 +76,33 @@ def programs(command: str) -> list[str]:
 
 
 def _tokens(words: list[str]) -> set[str]:
-    """Words split at ``:``, ``/``, ``=``, ``.``, ``_`` and ``-`` (``test:unit``, ``--test``,
-    ``build.sh``, ``run_tests``)."""
-    return {part for word in words for part in re.split(r"[:/=._-]", word.lower()) if part}
+    """Words split at ``:``, ``/``, ``=``, ``.``, ``_`` and ``-`` (``test:unit``, ``build.sh``,
+    ``run_tests``); an option is one token, its name (``--test`` is ``test``; ``--log-format``
+    and ``--no-check-last-modified`` say nothing about the step)."""
+    tokens = set()
+    for word in words:
+        if word.startswith("-"):
+            tokens.add(word.lstrip("-").split("=", 1)[0].lower())
+        else:
+            tokens.update(part for part in re.split(r"[:/=._-]", word.lower()) if part)
+    return tokens
+
+
+_INTERPRETERS = _set("sh bash dash zsh python python3 node perl ruby")
+
+
+def _naming_words(words: list[str]) -> list[str]:
+    """The words that say what a simple command does: the program (or the script an
+    interpreter runs) and the arguments that are not paths (``compileall ./tests`` compiles)."""
+    script = 1 if words[0] in _INTERPRETERS and len(words) > 1 and "/" in words[1] else 0
+    head = words[: 1 + script]
+    return [*head, *(w for w in words[len(head) :] if "/" not in w)]
+
+
+def kinds_of(command: str) -> set[Kind]:
+    """Every step the simple commands of ``command`` do (``cmake --build b && ctest``: build
+    and test)."""
+    return {k for s in segments(command) if (k := _segment_kind(words_of(s))) is not None}
 
 
 def kind_of(command: str) -> Kind | None:
@@ -93,7 +118,11 @@ def _segment_kind(words: list[str]) -> Kind | None:
     if not words or words[0] in ("cd", "echo", "export", "set", "source", "."):
         return None
     program = words[0].rsplit("/", 1)[-1]
-    if program in ("python", "python3") and words[1:3] == ["-m", "pip"]:
+    if program == "npx" and len(words) > 1:  # npx runs the program named next
+        program = words[1]
+    elif program in ("python", "python3") and words[1:2] == ["-m"] and len(words) > 2:
+        program = words[2]  # and python -m the module
+    if program == "pip":
         return Kind.INSTALL
     if program in _INSTALLERS:
         return Kind.INSTALL
@@ -101,7 +130,7 @@ def _segment_kind(words: list[str]) -> Kind | None:
         return Kind.INSTALL
     if program == "go" and words[1:3] == ["mod", "download"]:
         return Kind.INSTALL
-    tokens = _tokens(words)
+    tokens = _tokens(_naming_words(words))
     if program in _LINTERS or tokens & _LINT_WORDS:
         return Kind.LINT
     if program == "cargo" and "check" in tokens:
