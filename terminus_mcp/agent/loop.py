@@ -168,7 +168,9 @@ async def run_loop(
             loops.record(checked.command)
             kept_others = _readable(others)
             record.add_message(_assistant(reply, [call, *kept_others]))
-            observation = await _run_command(session, checked, record, config, turn, on_event)
+            observation = await _run_command(
+                session, checked, record, config, turn, on_event, whole=not backend.uses_model
+            )
             if config.answer_hint and backend.uses_model:
                 observation += "\n\n" + ANSWER_HINT
             record.add_message(_tool(call.id, observation))
@@ -233,8 +235,14 @@ async def _run_command(
     config: LoopConfig,
     turn: int,
     on_event: EventCallback | None,
+    *,
+    whole: bool = False,
 ) -> str:
-    """Run the command, record it, and return the observation text the model will read."""
+    """Run the command, record it, and return the observation text the model will read.
+
+    ``whole``: the observation holds the whole captured output, not its last
+    ``observation_chars``: the limit is a model's context, and rules (the direct mode) have
+    none, so failures printed early in a long log still reach its digest."""
     index = len(record.runs)
     prefix = f"[{turn}/{config.max_turns}]"
     emit(
@@ -270,7 +278,7 @@ async def _run_command(
     observation = observe(
         result,
         timeout_ms=call.timeout_ms,
-        limit=config.observation_chars,
+        limit=len(result.output) if whole else config.observation_chars,
         mode=config.observation_mode,
     )
     notes = "".join(f"Note: {note}.\n" for note in call.notes)

@@ -85,10 +85,31 @@ def failure_line(name: str, location: str = "", message: str = "", *, error: boo
         text += " (error)"
     if location:
         text += f" at {workspace_relative(location)}"
-    message = _one_line(message)
+    message = _first_lines(message, FAILURE_CHARS - len(text) - 2)
     if message:
         text += f": {message}"
     return clip(text, FAILURE_CHARS)
+
+
+_LINE_BREAK = re.compile(r"\n| \| ")
+
+
+def _first_lines(message: str, budget: int) -> str:
+    """A message on one line: its lines joined with `` | `` while they fit in ``budget``
+    characters, then a count of the rest. The first line says what failed; a long value a
+    runner prints after it (a list's thousandth item) must not push it out."""
+    # Digests join a message's lines with " | " before it gets here: both count as lines.
+    parts = [part.strip() for part in _LINE_BREAK.split(message.strip()) if part.strip()]
+    kept: list[str] = []
+    used = 0
+    for index, part in enumerate(parts):
+        if kept and used + len(part) > budget:
+            rest = len(parts) - index
+            kept.append(f"… ({plural(rest, 'more line')})")
+            break
+        kept.append(part)
+        used += len(part) + 3
+    return " | ".join(kept)
 
 
 def diagnostic_line(location: str, kind: str, message: str) -> str:
