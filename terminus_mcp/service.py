@@ -40,10 +40,11 @@ from terminus_mcp.agent.events import EventCallback, EventKind, TaskEvent, emit
 from terminus_mcp.agent.loop import LoopConfig, run_loop
 from terminus_mcp.agent.recorder import TaskRecorder
 from terminus_mcp.agent.result import TaskResult, TaskStatus
+from terminus_mcp.direct import DirectBackend
 from terminus_mcp.environments import EnvironmentManager, RedactingSession, SetupFailed
 from terminus_mcp.errors import ConfigError
 from terminus_mcp.models.base import ModelBackend, WarmableBackend
-from terminus_mcp.models.factory import build_backend
+from terminus_mcp.models.factory import backend_kind, build_backend
 from terminus_mcp.models.session_key import model_session
 from terminus_mcp.models.tokens import TokenCounter, proxy_counter
 from terminus_mcp.sandbox.api import AllowedWorkdir, Sandboxes, Session, SessionSpec
@@ -160,7 +161,11 @@ class TerminusService:
 
     async def __aenter__(self) -> Self:
         if self._backend is None:
-            self._backend = await anyio.to_thread.run_sync(build_backend, self.settings)
+            self._backend = (
+                DirectBackend()
+                if backend_kind(self.settings) == "direct"
+                else await anyio.to_thread.run_sync(build_backend, self.settings)
+            )
         if isinstance(self._backend, WarmableBackend):
             # Load an in-process engine once, at start-up, not inside the first task.
             await self._backend.start()

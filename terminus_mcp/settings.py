@@ -30,7 +30,7 @@ from pydantic_settings import (
 )
 
 from terminus_mcp.errors import ConfigError
-from terminus_mcp.sandbox.egress import NetworkMode, check_hosts
+from terminus_mcp.network_policy import NetworkMode, check_hosts
 
 ENV_PREFIX = "TERMINUS_"
 DEFAULT_MODEL = "Qwen/Qwen3-4B-Instruct-2507"

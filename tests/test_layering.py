@@ -3,16 +3,18 @@
 The layers, lowest first (a package may import its own modules and any lower layer):
 
 0. ``terminus_mcp`` itself (the version) and ``errors``: the one exception tree.
-1. ``settings``: one settings model, built once and passed down.
-2. ``sandbox`` (where commands run), ``models`` (the model backends and reply parsing),
+1. ``network_policy``: the network modes and the host check that settings validate with.
+2. ``settings``: one settings model, built once and passed down.
+3. ``sandbox`` (where commands run), ``models`` (the model backends and reply parsing),
    ``integrations`` (client configuration files), ``localmodel`` (a small real model served on
    the CPU): independent of each other.
-3. ``agent``: the loop that drives a model and a sandbox session.
-4. ``task_store`` (what finished tasks leave behind) and ``environments`` (a project's
+4. ``agent``: the loop that drives a model and a sandbox session.
+5. ``direct``: the direct mode, rules in the model's place (not a model, so not in ``models``).
+6. ``task_store`` (what finished tasks leave behind) and ``environments`` (a project's
    toolchain set up once for its tasks).
-5. ``service`` (the main job as a Python API) and ``doctor`` (checks of the machine).
-6. ``server`` (MCP) and ``eval`` (task suites): users of the service.
-7. ``cli``, then ``__main__``.
+7. ``service`` (the main job as a Python API) and ``doctor`` (checks of the machine).
+8. ``server`` (MCP) and ``eval`` (task suites): users of the service.
+9. ``cli``, then ``__main__``.
 
 Every import in the package is read from the source (``ast``, so imports inside functions
 and ``TYPE_CHECKING`` blocks count too). A new upward or sideways import fails the test; the
@@ -31,9 +33,11 @@ PACKAGE = Path(terminus_mcp.__file__).parent
 
 LAYERS: list[set[str]] = [
     {"terminus_mcp", "errors"},
+    {"network_policy"},
     {"settings"},
     {"sandbox", "models", "integrations", "localmodel"},
     {"agent"},
+    {"direct"},
     {"task_store", "environments"},
     {"service", "doctor"},
     {"server", "eval"},
@@ -42,15 +46,8 @@ LAYERS: list[set[str]] = [
 ]
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
 
-KNOWN_UPWARD: set[tuple[str, str]] = {
-    # (importing module or package, imported module or package), each with what removes it.
-    # The rule-based direct policy is not a model; issue 13 point 3 moves it out of models/.
-    ("terminus_mcp.models.direct", "terminus_mcp.agent"),
-    ("terminus_mcp.models.direct", "terminus_mcp.sandbox"),
-    # The network mode and the host check are settings' vocabulary; they belong in a module
-    # below settings (today sandbox/egress.py holds them with the egress proxy).
-    ("terminus_mcp.settings", "terminus_mcp.sandbox.egress"),
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
+"""Imports that go up today, each with the change that removes it (none left)."""
 
 
 def _module_name(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""Building the configured model backend from the settings."""
+"""Building the configured model backend (openai or vllm) from the settings."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ def backend_kind(settings: Settings) -> str:
 
 
 def build_backend(settings: Settings) -> ModelBackend:
-    """A new backend for ``settings``. Loads tokenizers (blocking, well under a second); the
-    vLLM engine itself starts in its own backend, on first use or its own start-up.
+    """A new model backend for ``settings`` (``openai`` or ``vllm``; the direct mode is not a
+    model and lives in :mod:`terminus_mcp.direct`). Loads tokenizers (blocking, well under a
+    second); the vLLM engine itself starts in its own backend, on first use or its own start-up.
 
     Raises:
         ConfigError: the backend's settings are incomplete (for example no base URL).
+        ValueError: ``settings`` select the direct mode.
     """
     kind = backend_kind(settings)
     if kind == "openai":
@@ -32,6 +34,4 @@ def build_backend(settings: Settings) -> ModelBackend:
     if kind == "vllm":
         module = importlib.import_module("terminus_mcp.models.vllm_backend")
         return cast(ModelBackend, module.VllmBackend(settings))
-    from terminus_mcp.models.direct import DirectBackend
-
-    return DirectBackend()
+    raise ValueError(f"backend {kind!r} is not a model backend")

@@ -15,16 +15,18 @@ unless that name is also in ``allow_private_hosts`` (an in-house registry mirror
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from terminus_mcp.errors import ConfigError
+from terminus_mcp.network_policy import NetworkMode, check_host, check_hosts
 
-NetworkMode = Literal["none", "allowlist", "open"]
-"""``none``: loopback only. ``allowlist``: only the allowed hosts, through the egress proxy.
-``open``: Docker's default bridge, anything the host reaches."""
+__all__ = [  # NetworkMode and the host checks live below settings; they are named here too
+    "NetworkMode",
+    "check_host",
+    "check_hosts",
+]
 
 Ecosystem = Literal["python", "node", "maven", "gradle", "rust", "go"]
 
@@ -64,70 +66,6 @@ REFUSED_RANGES: tuple[str, ...] = (
 )
 """Destinations the proxy refuses even for an allowed name: loopback, private, shared (CGNAT),
 link-local (cloud metadata), multicast, reserved, and IPv6 forms that map onto IPv4."""
-
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def check_host(entry: str) -> str:
-    """An ``allow_hosts`` entry, normalized (lower case, no trailing dot).
-
-    ``example.org`` allows that name only; ``.example.org`` or ``*.example.org`` allows it and
-    every name under it.
-
-    Raises:
-        ConfigError: the entry is an IP address, a wildcard of everything (``*``, ``.``, a
-            bare top-level domain), has a scheme, port or path, or is not a valid host name.
-    """
-    raw = entry.strip()
-    host = raw.lower().rstrip(".")
-    wildcard = host.startswith(("*.", "."))
-    name = host.removeprefix("*").removeprefix(".")
-    fix = 'list host names only, for example "pypi.org" or ".example.org" (with subdomains)'
-    bare = name.strip("[]")
-    try:
-        ipaddress.ip_address(bare)
-    except ValueError:
-        pass
-    else:
-        raise ConfigError(
-            f"allow_hosts entry {raw!r} is an IP address",
-            why="the egress proxy allows host names only; IP literals are always refused",
-            fix=fix,
-        )
-    if not name or name in ("*",) or "*" in name:
-        raise ConfigError(
-            f"allow_hosts entry {raw!r} allows everything",
-            why="a wildcard of every host would make the allowlist an open network",
-            fix=fix + ', or set network = "open" if that is what you mean',
-        )
-    if any(c in name for c in "/:@ ") or "://" in raw:
-        raise ConfigError(
-            f"allow_hosts entry {raw!r} is not a host name",
-            why="schemes, ports, paths and credentials are not part of a host name",
-            fix=fix,
-        )
-    labels = name.split(".")
-    if not all(_LABEL.match(label) for label in labels):
-        raise ConfigError(f"allow_hosts entry {raw!r} is not a valid host name", fix=fix)
-    if wildcard and len(labels) < 2:
-        raise ConfigError(
-            f"allow_hosts entry {raw!r} allows a whole top-level domain",
-            why="every host under a top-level domain is close to every host",
-            fix=fix,
-        )
-    return "." + name if wildcard else name
-
-
-def check_hosts(entries: Iterable[str]) -> list[str]:
-    """:func:`check_host` on each entry; duplicates dropped, order kept.
-
-    Raises:
-        ConfigError: one entry is refused (the first one found).
-    """
-    seen: dict[str, None] = {}
-    for entry in entries:
-        seen.setdefault(check_host(entry), None)
-    return list(seen)
 
 
 def registry_hosts(ecosystems: Iterable[str], extra: Iterable[str] = ()) -> list[str]:

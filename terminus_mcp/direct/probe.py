@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from terminus_mcp.agent.fallback import PROBE_MARK
-from terminus_mcp.models.direct.steps import MAKE_TARGETS
+from terminus_mcp.direct.steps import MAKE_TARGETS
 from terminus_mcp.sandbox.api import SETUP_ENV
 
 SECTION = "@@terminus-probe "

@@ -1,5 +1,5 @@
 """The direct mode's answer on real captured outputs: an answer of at most
-:data:`~terminus_mcp.models.direct.backend.MIN_ANSWER_TOKENS` is never cut, and a summary of an
+:data:`~terminus_mcp.direct.backend.MIN_ANSWER_TOKENS` is never cut, and a summary of an
 output read only in part says so."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from terminus_mcp.agent.observation import clean_output, keep_tail
-from terminus_mcp.models.direct.answer import RunReport, fit, summarize
-from terminus_mcp.models.direct.backend import (
+from terminus_mcp.direct.answer import RunReport, fit, summarize
+from terminus_mcp.direct.backend import (
     DIRECT_NOTE,
     MIN_ANSWER_TOKENS,
     MIN_SUMMARY_TOKENS,
 )
-from terminus_mcp.models.direct.steps import Kind
+from terminus_mcp.direct.steps import Kind
 from terminus_mcp.models.tokens import proxy_counter
 
 TOOL_OUTPUTS = Path(__file__).resolve().parents[1] / "fixtures" / "tool_outputs"

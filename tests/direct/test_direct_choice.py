@@ -11,7 +11,7 @@ import pytest
 from support.projects import run_direct, sandbox_has, task_commands, write_project
 
 from terminus_mcp.agent.result import TaskResult, TaskStatus
-from terminus_mcp.models.direct.project import PYTEST
+from terminus_mcp.direct.project import PYTEST
 from terminus_mcp.sandbox.manager import SandboxManager
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]

@@ -21,18 +21,18 @@ from collections.abc import Sequence
 from terminus_mcp.agent.contract import LAST_TURN_MESSAGE, TOOL_NAME, query_of
 from terminus_mcp.agent.fallback import PROBE_MARK
 from terminus_mcp.agent.observation import ObservedResult, read_observation
-from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
-from terminus_mcp.models.direct.answer import (
+from terminus_mcp.direct.answer import (
     RunReport,
     fit,
     summarize,
     traceback_lines,
     without_repeats,
 )
-from terminus_mcp.models.direct.attempts import gave_way
-from terminus_mcp.models.direct.plan import ADVICE, Plan, needs_probe, plan_task
-from terminus_mcp.models.direct.probe import Workspace, probe_command, query_words, read_probe
-from terminus_mcp.models.direct.query import read_query
+from terminus_mcp.direct.attempts import gave_way
+from terminus_mcp.direct.plan import ADVICE, Plan, needs_probe, plan_task
+from terminus_mcp.direct.probe import Workspace, probe_command, query_words, read_probe
+from terminus_mcp.direct.query import read_query
+from terminus_mcp.models.base import ChatMessage, ModelReply, ToolCall, ToolSpec
 from terminus_mcp.models.tokens import estimate_tokens, proxy_counter
 
 DIRECT_NOTE = "(direct mode: no model was used)"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from terminus_mcp.agent.observation import clean_output
 from terminus_mcp.agent.summaries import status_phrase, summary_text
-from terminus_mcp.models.direct.steps import Kind
+from terminus_mcp.direct.steps import Kind
 
 Counter = Callable[[str], int]
 

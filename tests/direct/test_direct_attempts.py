@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from terminus_mcp.models.direct.attempts import gave_way
-from terminus_mcp.models.direct.plan import plan_task
-from terminus_mcp.models.direct.probe import read_probe
-from terminus_mcp.models.direct.query import read_query
-from terminus_mcp.models.direct.steps import Kind
+from terminus_mcp.direct.attempts import gave_way
+from terminus_mcp.direct.plan import plan_task
+from terminus_mcp.direct.probe import read_probe
+from terminus_mcp.direct.query import read_query
+from terminus_mcp.direct.steps import Kind
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

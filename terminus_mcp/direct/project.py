@@ -30,9 +30,9 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
-from terminus_mcp.models.direct.probe import Workspace
-from terminus_mcp.models.direct.steps import (
+from terminus_mcp.direct.ci import ci_commands, nox_commands, tox_commands
+from terminus_mcp.direct.probe import Workspace
+from terminus_mcp.direct.steps import (
     MAKE_TARGETS,
     Kind,
     kind_of,

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from terminus_mcp.models.direct.steps import Kind, programs
+from terminus_mcp.direct.steps import Kind, programs
 
 _LIST_HEADER = re.compile(r"^\s*(?:commands?|run)(?: to run)?\s*:\s*(.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.*)$")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from terminus_mcp.models.direct.ci import ci_commands, nox_commands, tox_commands
-from terminus_mcp.models.direct.plan import plan_task
-from terminus_mcp.models.direct.probe import TOOLS, Workspace, read_probe
-from terminus_mcp.models.direct.project import Choice, candidates, choose, runnable_form
-from terminus_mcp.models.direct.query import PartKind, read_query
-from terminus_mcp.models.direct.steps import Kind, kind_of, programs
+from terminus_mcp.direct.ci import ci_commands, nox_commands, tox_commands
+from terminus_mcp.direct.plan import plan_task
+from terminus_mcp.direct.probe import TOOLS, Workspace, read_probe
+from terminus_mcp.direct.project import Choice, candidates, choose, runnable_form
+from terminus_mcp.direct.query import PartKind, read_query
+from terminus_mcp.direct.steps import Kind, kind_of, programs
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from terminus_mcp.models.direct.probe import Workspace
-from terminus_mcp.models.direct.project import Choice, choose
-from terminus_mcp.models.direct.query import Part, PartKind, Reading
-from terminus_mcp.models.direct.steps import Kind, kind_of, kinds_of, programs
+from terminus_mcp.direct.probe import Workspace
+from terminus_mcp.direct.project import Choice, choose
+from terminus_mcp.direct.query import Part, PartKind, Reading
+from terminus_mcp.direct.steps import Kind, kind_of, kinds_of, programs
 
 ADVICE = (
     "name the command to run in backticks (for example `make test`), or configure a model "
@@ -144,7 +144,7 @@ def needs_probe(reading: Reading) -> bool:
 def plan_task(reading: Reading, w: Workspace, failed: Mapping[str, str] | None = None) -> Plan:
     """The commands for ``reading`` in workspace ``w``, and what will not be done. ``failed``:
     the commands run so far that could not do their step at all, with why
-    (:func:`~terminus_mcp.models.direct.attempts.gave_way`)."""
+    (:func:`~terminus_mcp.direct.attempts.gave_way`)."""
     failed = failed or {}
     named_kinds = {
         kind

@@ -11,11 +11,11 @@ import pytest
 from support.projects import run_direct, sandbox_output, task_commands, write_project
 
 from terminus_mcp.agent.result import TaskStatus
-from terminus_mcp.models.direct.plan import plan_task
-from terminus_mcp.models.direct.probe import Workspace, probe_command, query_words, read_probe
-from terminus_mcp.models.direct.project import JAVAC, PYTEST, Choice, NoChoice, choose
-from terminus_mcp.models.direct.query import read_query
-from terminus_mcp.models.direct.steps import Kind
+from terminus_mcp.direct.plan import plan_task
+from terminus_mcp.direct.probe import Workspace, probe_command, query_words, read_probe
+from terminus_mcp.direct.project import JAVAC, PYTEST, Choice, NoChoice, choose
+from terminus_mcp.direct.query import read_query
+from terminus_mcp.direct.steps import Kind
 from terminus_mcp.sandbox.manager import SandboxManager
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
