@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from terminus_mcp.eval.chart import render_chart
+from terminus_mcp.eval.gates import LARGE_BASELINE_TOKENS, large_median_ratio
 from terminus_mcp.eval.results import EvalReport, TaskRow
 from terminus_mcp.eval.suite import TaskSpec
 
@@ -128,8 +129,10 @@ def summary_lines(report: EvalReport) -> list[str]:
         + f": {report.tasks_done}/{len(report.rows)} tasks done, "
         f"key-fact recall {percent(report.overall_recall)} "
         f"(target >= {percent(RECALL_TARGET, 0)}{_own_recall(report)}), "
-        f"median answer/baseline tokens {percent(report.median_ratio)} "
-        f"(target <= {percent(RATIO_TARGET, 0)}), {report.wall_s:.0f} s",
+        f"median answer/baseline tokens where the raw output exceeds {LARGE_BASELINE_TOKENS} "
+        f"tokens {percent(large_median_ratio(report.rows))} "
+        f"(target <= {percent(RATIO_TARGET, 0)}; over all tasks {percent(report.median_ratio)}), "
+        f"{report.wall_s:.0f} s",
     ]
     if report.judge_means is not None:
         means = ", ".join(f"{axis} {value:.2f}" for axis, value in report.judge_means.items())

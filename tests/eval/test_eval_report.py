@@ -78,7 +78,8 @@ def test_table_shows_each_task_and_the_misses() -> None:
     assert "3.0%" in table
     assert "10.0%" in table
     assert "key-fact recall 71.4%" in table
-    assert "median answer/baseline tokens 6.5%" in table
+    # The gate's median is over raw outputs above 2,000 tokens (none here); all tasks' beside it.
+    assert "where the raw output exceeds 2000 tokens - (target <= 5%; over all tasks 6.5%)" in table
     assert "alpha: missed 'beta\\\\.c:9'" in table
     assert "gamma: forbidden content 'PASSED'" in table
     assert "delta: error: the generator failed" in table
