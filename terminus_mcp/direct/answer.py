@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from terminus_mcp.agent.observation import clean_output
 from terminus_mcp.agent.summaries import status_phrase, summary_text
 from terminus_mcp.direct.steps import Kind
+from terminus_mcp.sandbox.api import cut_marker
 
 Counter = Callable[[str], int]
 
@@ -189,7 +190,7 @@ def trim_middle(lines: Sequence[str], keep: int) -> list[str]:
     head = keep // 2
     tail = keep - head - 1
     cut = len(lines) - head - tail
-    return [*lines[:head], f"[... {cut} lines cut ...]", *lines[len(lines) - tail :]]
+    return [*lines[:head], cut_marker(cut, "lines"), *lines[len(lines) - tail :]]
 
 
 def without_repeats(reports: list[RunReport]) -> list[RunReport]:

@@ -47,11 +47,12 @@ class SessionEvent(StrEnum):
 
 
 def cut_marker(
-    count: int, unit: Literal["bytes", "characters"] = "characters", *, note: str = ""
+    count: int, unit: Literal["bytes", "characters", "lines"] = "characters", *, note: str = ""
 ) -> str:
     """The one marker for text left out, wherever output is cut and whoever reads it: the
     shell's capture limit (``bytes``), an observation or the context window (the model), a long
-    answer (the main agent). ``note`` says why, or where the rest is::
+    answer (the main agent), a digest's input or a summary's lines. ``note`` says why, or
+    where the rest is::
 
         [... 810 characters cut ...]
         [... 1200 characters cut; read_task_log has the raw output ...]

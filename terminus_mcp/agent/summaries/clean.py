@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from terminus_mcp.agent.summaries.base import ELLIPSIS
+from terminus_mcp.sandbox.api import cut_marker
 
 _ANSI = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erase line
@@ -73,7 +74,8 @@ def clean(output: str) -> CleanOutput:
     """``output`` as the digesters should read it."""
     if len(output) > MAX_CHARS:
         half = MAX_CHARS // 2
-        output = output[:half] + "\n[... output trimmed in the middle ...]\n" + output[-half:]
+        marker = cut_marker(len(output) - 2 * half)
+        output = output[:half] + f"\n{marker}\n" + output[-half:]
     binary, non_text = _is_binary(output)
     text = _ANSI.sub("", output) if "\x1b" in output or "\x9b" in output else output
     text = text.replace("\r\n", "\n")
