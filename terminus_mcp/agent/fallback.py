@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from terminus_mcp.agent.summaries import summary_text
+from terminus_mcp.agent.command_summary import command_summary
+from terminus_mcp.models.tokens import proxy_counter
 from terminus_mcp.sandbox.api import ExecResult
 
 PROBE_MARK = ": terminus-mcp workspace probe;"
@@ -35,19 +36,23 @@ class CommandRun:
 
 
 def summarize_runs(runs: Sequence[CommandRun]) -> list[str]:
-    """``Command:`` / ``Summary:`` lines for each run."""
+    """``Command:`` / ``Summary:`` lines for each run, as the direct mode writes them (the
+    digest, or a small output itself)."""
+    count = proxy_counter().count
     lines: list[str] = []
     for run in runs:
         if run.is_probe:
             continue
         lines.append(f"Command: {run.command}")
-        summary = summary_text(
+        summary = command_summary(
             run.result.output,
             run.result.exit_code,
             timed_out=run.result.timed_out,
             timeout_ms=run.timeout_ms,
+            is_test=False,
+            count=count,
         )
-        lines.append(f"Summary: {summary}")
+        lines.append("Summary: " + "\n".join(summary))
     return lines
 
 

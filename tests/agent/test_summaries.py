@@ -164,7 +164,7 @@ def test_fallback_answer_and_notes() -> None:
     ]
     assert fallback_answer(runs, "the turn limit was reached.") == (
         "<final_answer>\n"
-        "Command: make\nSummary: exit code 0; output:\nok\n"
+        "Command: make\nSummary: exit code 0\nok\n"
         "Command: sleep 9\nSummary: timed out after 1000 ms and was killed; no output\n"
         "</final_answer>\n"
         "Note: the turn limit was reached; this answer was built from the commands' output."

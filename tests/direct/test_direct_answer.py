@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from support.projects import run_direct, sandbox_output, task_commands, write_project
 
+from terminus_mcp.agent.command_summary import no_tests_ran
 from terminus_mcp.agent.result import TaskResult, TaskStatus
-from terminus_mcp.direct.answer import no_tests_ran
 from terminus_mcp.direct.backend import MIN_SUMMARY_TOKENS
 from terminus_mcp.models.tokens import proxy_counter
 from terminus_mcp.sandbox.manager import SandboxManager
