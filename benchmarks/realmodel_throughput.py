@@ -136,7 +136,8 @@ async def run_task(settings: Settings, project: Path, root: Path) -> list[Turn]:
         result = await service.run_task(TaskRequest(query=QUERY, workdir=workspace))
     print(
         f"  loop run: {result.status.value}, {result.turns} turns, {len(result.commands)} "
-        f"commands, {sum(t.completion_tokens for t in backend.turns)} tokens generated",
+        f"commands, {sum(t.completion_tokens for t in backend.turns)} tokens generated"
+        + (f"; error: {result.error}" if result.error else ""),
         flush=True,
     )
     return backend.turns
