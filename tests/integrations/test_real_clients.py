@@ -322,6 +322,8 @@ def test_gemini_extension_installs_and_its_server_connects(
     trusted = home.home / ".gemini" / "trustedFolders.json"
     trusted.parent.mkdir(parents=True)
     trusted.write_text(json.dumps({str(source): "TRUST_FOLDER"}))
+    # As after `pip install`: this installation's terminus-mcp is on PATH (not only under make).
+    home.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{home.env.get('PATH', '')}"
     out = home.run([str(clis["gemini"]), "extensions", "install", str(source), "--consent"])
     assert 'Extension "terminus-mcp" installed successfully and enabled.' in out, out
     # The extension's launcher finds this installation's terminus-mcp on PATH.
