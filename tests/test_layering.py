@@ -2,7 +2,8 @@
 
 The layers, lowest first (a package may import its own modules and any lower layer):
 
-0. ``terminus_mcp`` itself (the version) and ``errors``: the one exception tree.
+0. ``terminus_mcp`` itself (the version), ``errors`` (the one exception tree) and
+   ``user_cache`` (cache folders and checksums of what is downloaded).
 1. ``network_policy``: the network modes and the host check that settings validate with.
 2. ``settings``: one settings model, built once and passed down.
 3. ``sandbox`` (where commands run), ``models`` (the model backends and reply parsing),
@@ -32,7 +33,7 @@ import terminus_mcp
 PACKAGE = Path(terminus_mcp.__file__).parent
 
 LAYERS: list[set[str]] = [
-    {"terminus_mcp", "errors"},
+    {"terminus_mcp", "errors", "user_cache"},
     {"network_policy"},
     {"settings"},
     {"sandbox", "models", "integrations", "localmodel"},

@@ -23,7 +23,6 @@ cached folder per list of packages and copied into the project's ``node_modules`
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -37,6 +36,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from terminus_mcp.errors import TerminusError
+from terminus_mcp.user_cache import file_sha256, user_cache_dir
 
 CACHE_ENV = "TERMINUS_EVAL_CACHE"
 """Environment variable naming the cache folder (default ``~/.cache/terminus-mcp/realworld``,
@@ -73,19 +73,7 @@ class FetchError(TerminusError):
 
 def cache_dir() -> Path:
     """The folder where fetched archives and installed Node.js tools are kept."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "terminus-mcp" / "realworld"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return user_cache_dir(CACHE_ENV, "realworld")
 
 
 def fetch_archive(spec: FetchSpec, cache: Path | None = None) -> Path:
@@ -97,14 +85,14 @@ def fetch_archive(spec: FetchSpec, cache: Path | None = None) -> Path:
     """
     folder = (cache or cache_dir()) / "archives" / spec.registry / spec.sha256
     cached = _archives_in(folder)
-    if len(cached) == 1 and sha256_of(cached[0]) == spec.sha256:
+    if len(cached) == 1 and file_sha256(cached[0]) == spec.sha256:
         return cached[0]
     shutil.rmtree(folder, ignore_errors=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".fetch-", dir=folder.parent))
     try:
         archive = _download(spec, scratch)
-        actual = sha256_of(archive)
+        actual = file_sha256(archive)
         if actual != spec.sha256:
             raise FetchError(
                 f"the archive of {spec.label} does not have the pinned hash",

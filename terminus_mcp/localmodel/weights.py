@@ -14,7 +14,6 @@ re-hashed on every use (about 2 s for 1.1 GB) and re-used when it matches.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -28,6 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from terminus_mcp.errors import ModelError, ModelNotFound
+from terminus_mcp.user_cache import file_sha256, user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -83,20 +83,7 @@ class WeightsMismatch(ModelError):
 
 def cache_dir() -> Path:
     """The model cache folder (not created)."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "terminus-mcp" / "models"
-
-
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return user_cache_dir(CACHE_ENV, "models")
 
 
 def ensure_weights(

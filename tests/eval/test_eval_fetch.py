@@ -20,10 +20,10 @@ from terminus_mcp.eval.fetch import (
     FetchSpec,
     apply_patch,
     fetch_archive,
-    sha256_of,
     unpack,
 )
 from terminus_mcp.eval.suite import load_suite, load_task
+from terminus_mcp.user_cache import file_sha256
 
 MS_2_1_3 = "f6616e15e530ed552f9daa2d3ce71963947c6bc7c98c9b64fd3e673fd02622c6"
 INFLECTION_0_5_1 = "1a29730d366e996aaacffb2f1f1cb9593dc38e2ddd30c91250c6dde09ea9b417"
@@ -36,7 +36,7 @@ def _tarball(path: Path, files: dict[str, str], top: str = "proj-1.0") -> str:
             info = tarfile.TarInfo(f"{top}/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return sha256_of(path)
+    return file_sha256(path)
 
 
 def _seed(cache: Path, spec_registry: str, archive: Path, digest: str) -> None:
@@ -50,7 +50,7 @@ def test_npm_archive_is_fetched_verified_and_then_reused(tmp_path: Path) -> None
     archive = fetch_archive(spec, tmp_path)
     assert archive.name == "ms-2.1.3.tgz"
     assert archive.parent == tmp_path / "archives" / "npm" / MS_2_1_3
-    assert sha256_of(archive) == MS_2_1_3
+    assert file_sha256(archive) == MS_2_1_3
     stamp = archive.stat().st_mtime_ns
     assert fetch_archive(spec, tmp_path) == archive  # from the cache: the file is untouched
     assert archive.stat().st_mtime_ns == stamp
@@ -181,4 +181,4 @@ def test_task_file_with_a_fetch_block_is_validated(tmp_path: Path) -> None:
 def test_sha256_of_matches_hashlib(tmp_path: Path) -> None:
     path = tmp_path / "blob"
     path.write_bytes(b"\0" * (3 << 20))
-    assert sha256_of(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
