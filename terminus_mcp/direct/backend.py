@@ -18,6 +18,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import anyio
+
 from terminus_mcp.agent.contract import LAST_TURN_MESSAGE, TOOL_NAME, query_of
 from terminus_mcp.agent.fallback import PROBE_MARK
 from terminus_mcp.agent.observation import ObservedResult, read_observation
@@ -37,6 +39,8 @@ from terminus_mcp.models.tokens import estimate_tokens, proxy_counter
 
 DIRECT_NOTE = "(direct mode: no model was used)"
 COMMAND_TIMEOUT_MS = 600_000
+_OFF_LOOP_CHARS = 256 * 1024
+"""Past this much text in the conversation, the rules run in a worker thread."""
 """Builds and test suites may be slow; the loop clamps this to the configured maximum."""
 MIN_SUMMARY_TOKENS = 80
 """Summaries up to this size together are never cut, so a command with a tiny output keeps its
@@ -159,6 +163,13 @@ class DirectBackend:
         max_tokens: int,
         require_call: bool = False,
     ) -> ModelReply:
+        if sum(len(m.content) for m in messages) > _OFF_LOOP_CHARS:
+            # Digesting megabytes of output takes up to a second: not on the event loop.
+            return await anyio.to_thread.run_sync(self._decide, list(messages))
+        return self._decide(messages)
+
+    def _decide(self, messages: Sequence[ChatMessage]) -> ModelReply:
+        """The next call, or the answer (blocking: plain computation on the messages)."""
         query = query_of(messages) or ""
         reading = read_query(query)
         runs = _runs(messages)
